@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Creates the Python clients used by .ci/interop.sh, one venv per client
+# (their pins conflict: a shared venv makes pip backtrack or break one of them).
+#
+#   venv                  provides                         pinned by
+#   target-jsonl          target-jsonl 0.1.4 (singer-python)  requirements/target-jsonl.txt
+#   target-csv            meltanolabs-target-csv 0.5.0 (SDK)  requirements/target-csv.txt
+#   target-duckdb         target-duckdb 0.8.0 + duckdb 1.1.3  requirements/target-duckdb.txt
+#   meltano               meltano 4.4.1                       requirements/meltano.txt
+#   tap-spreadsheets      tap-spreadsheets 1.1.2 (3rd-party)  requirements/tap-spreadsheets.txt
+#
+# Each requirements file is the full `pip freeze` of a venv verified on CPython 3.11,
+# so installs are reproducible and need no dependency backtracking.
+# Venvs live under ${BURLER_VENVS:-$HOME/.cache/burler-venvs}. A venv is rebuilt only when
+# its marker (a copy of the requirements file it was built from) differs: re-running is a no-op.
+# Usage: .ci/interop/setup.sh [VENV...]   (default: all). Python: ${PYTHON:-python3}.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VENVS=${BURLER_VENVS:-$HOME/.cache/burler-venvs}
+PYTHON=${PYTHON:-python3}
+ALL_VENVS=(target-jsonl target-csv target-duckdb meltano tap-spreadsheets)
+MARKER=.burler-requirements.txt
+
+build_venv() {
+    local name=$1 reqs="$HERE/requirements/$1.txt" dir="$VENVS/$1"
+    if [[ -f "$dir/$MARKER" ]] && cmp -s "$reqs" "$dir/$MARKER" && [[ -x "$dir/bin/python" ]]; then
+        echo "setup: $name up to date"
+        return 0
+    fi
+    rm -rf "$dir"
+    "$PYTHON" -m venv "$dir"
+    "$dir/bin/pip" install --disable-pip-version-check -q --no-input -r "$reqs"
+    cp "$reqs" "$dir/$MARKER"
+    echo "setup: $name installed"
+}
+
+main() {
+    local names=("$@") pids=() failed=0 i
+    [[ ${#names[@]} -gt 0 ]] || names=("${ALL_VENVS[@]}")
+    mkdir -p "$VENVS"
+    local logs
+    logs=$(mktemp -d)
+    # Installs are network/unpack bound: run them side by side.
+    for name in "${names[@]}"; do
+        [[ -f "$HERE/requirements/$name.txt" ]] || { echo "setup: unknown venv $name" >&2; exit 2; }
+        build_venv "$name" >"$logs/$name.log" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!names[@]}"; do
+        if wait "${pids[$i]}"; then
+            cat "$logs/${names[$i]}.log"
+        else
+            failed=1
+            echo "setup: FAILED to build ${names[$i]}:" >&2
+            cat "$logs/${names[$i]}.log" >&2
+        fi
+    done
+    rm -rf "$logs"
+    return $failed
+}
+
+main "$@"
