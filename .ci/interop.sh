@@ -67,6 +67,11 @@ tally() {
 # Last non-empty line of a log, squeezed to one short line for a FAIL reason.
 last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | cut -c1-300; }
 
+# First error Meltano (or the tap through it) logged, without the timestamp.
+meltano_failure() {
+    grep -E 'CRITICAL|\[error|\[critical|Traceback' "$1" | head -n 1 | sed -E 's/^[0-9T:.-]+Z //' | cut -c1-300
+}
+
 venv_python() { echo "$VENVS/$1/bin/python"; }
 
 target_venv() { case $1 in jsonl) echo target-jsonl ;; csv) echo target-csv ;; duckdb) echo target-duckdb ;; esac; }
@@ -210,7 +215,7 @@ check_meltano() {
         fail "$label: project" "cannot write meltano.yml: $(last_line "$work/meltano.gen.err")"; return
     fi
     if ! meltano_run "$project" "$project/run1" "$work/meltano.run1.log"; then
-        fail "$label: run 1" "meltano run failed: $(grep -i -E 'error|exception' "$work/meltano.run1.log" | tail -n 1 | cut -c1-300)"; return
+        fail "$label: run 1" "meltano run failed: $(meltano_failure "$work/meltano.run1.log")"; return
     fi
     pass "$label: run 1 (meltano run $TAP_NAME target-jsonl) exited 0"
     tally < <(python3 "$LIB/check_output.py" check jsonl "$project/run1" "$label run 1" "$EXPECTED_STREAMS" "${SPOT_CHECKS[@]}" 2>&1)
@@ -222,7 +227,7 @@ check_meltano() {
         fail "$label: state stored after run 1" "meltano state get printed '${state:0:200}'"
     fi
     if ! meltano_run "$project" "$project/run2" "$work/meltano.run2.log"; then
-        fail "$label: run 2" "meltano run failed: $(grep -i -E 'error|exception' "$work/meltano.run2.log" | tail -n 1 | cut -c1-300)"; return
+        fail "$label: run 2" "meltano run failed: $(meltano_failure "$work/meltano.run2.log")"; return
     fi
     pass "$label: run 2 exited 0"
     [[ -n $INCREMENTAL_STREAM ]] || return
@@ -258,10 +263,11 @@ main() {
         for env in "$REPO"/examples/*/interop.env; do [[ -f $env ]] && args+=("$(dirname "$env")"); done
     fi
     if [[ ${INTEROP_SKIP_SETUP:-0} != 1 ]]; then
-        if "$REPO/.ci/interop/setup.sh" >/tmp/burler-interop-setup.log 2>&1; then
+        local setup_log="${TMPDIR:-/tmp}/burler-interop-setup.log"
+        if "$REPO/.ci/interop/setup.sh" >"$setup_log" 2>&1; then
             pass "setup: Python clients in $VENVS"
         else
-            fail "setup" "$(last_line /tmp/burler-interop-setup.log) (full log: /tmp/burler-interop-setup.log)"
+            fail "setup" "$(last_line "$setup_log") (full log: $setup_log)"
         fi
     fi
     local arg
