@@ -52,16 +52,23 @@ export MELTANO_CLI_LOG_LEVEL=info NO_COLOR=1 PYTHONUNBUFFERED=1
 pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
 fail() { echo "FAIL $1: $2"; FAILED=$((FAILED + 1)); }
 
-# Tallies PASS/FAIL lines printed by a helper.
-tally() {
-    local line
+# Runs a checking helper and tallies the PASS/FAIL lines it prints; a helper that crashes
+# or prints no verdict is itself a failure ($1 names the checks).
+run_checks() {
+    local what=$1 out line verdicts=0 status
+    shift
+    out=$("$@" 2>&1)
+    status=$?
     while IFS= read -r line; do
         case $line in
-            PASS*) echo "$line"; PASSED=$((PASSED + 1)) ;;
-            FAIL*) echo "$line"; FAILED=$((FAILED + 1)) ;;
-            *) echo "  $line" ;;
+            PASS*) echo "$line"; PASSED=$((PASSED + 1)); verdicts=$((verdicts + 1)) ;;
+            FAIL*) echo "$line"; FAILED=$((FAILED + 1)); verdicts=$((verdicts + 1)) ;;
+            ?*) echo "  $line" ;;
         esac
-    done
+    done <<<"$out"
+    if [[ $status != 0 || ( $verdicts == 0 && -n $EXPECTED_STREAMS ) ]]; then
+        fail "$what" "checker exited $status with $verdicts verdicts"
+    fi
 }
 
 # Last non-empty line of a log, squeezed to one short line for a FAIL reason.
@@ -187,10 +194,12 @@ check_target() {
     (cd "$EXAMPLE_DIR" && timeout "$TIMEOUT" "$TAP_BIN" --config "$work/config.json" "${catalog_args[@]}" 2>"$work/$kind.tap.err") \
         | timeout "$TIMEOUT" "$VENVS/$venv/bin/$venv" --config "$work/$kind.json" >"$work/$kind.state" 2>"$work/$kind.target.err"
     local codes=("${PIPESTATUS[@]}")
-    if [[ ${codes[0]} != 0 ]]; then
-        fail "$label: pipeline" "tap exited ${codes[0]}: $(last_line "$work/$kind.tap.err")"; return
-    elif [[ ${codes[1]} != 0 ]]; then
-        fail "$label: pipeline" "target exited ${codes[1]}: $(last_line "$work/$kind.target.err")"; return
+    # A target that dies makes the tap fail on a broken pipe: name the target first.
+    local why=()
+    [[ ${codes[1]} == 0 ]] || why+=("target exited ${codes[1]}: $(last_line "$work/$kind.target.err")")
+    [[ ${codes[0]} == 0 ]] || why+=("tap exited ${codes[0]}: $(last_line "$work/$kind.tap.err")")
+    if [[ ${#why[@]} -gt 0 ]]; then
+        fail "$label: pipeline" "$(printf '%s; ' "${why[@]}" | sed 's/; $//')"; return
     fi
     pass "$label: pipeline exited 0"
     if tail -n 1 "$work/$kind.state" | python3 -c 'import json,sys; assert isinstance(json.loads(sys.stdin.read()), dict)' 2>/dev/null; then
@@ -198,8 +207,8 @@ check_target() {
     else
         fail "$label: target emitted the final state" "last stdout line is not a JSON object: $(last_line "$work/$kind.state")"
     fi
-    tally < <("$(venv_python "$venv")" "$LIB/check_output.py" check "$kind" "$location" "$label" \
-        "$EXPECTED_STREAMS" "${SPOT_CHECKS[@]}" 2>&1)
+    run_checks "$label: output" "$(venv_python "$venv")" "$LIB/check_output.py" check "$kind" "$location" \
+        "$label" "$EXPECTED_STREAMS" "${SPOT_CHECKS[@]}"
 }
 
 meltano_run() {
@@ -218,7 +227,8 @@ check_meltano() {
         fail "$label: run 1" "meltano run failed: $(meltano_failure "$work/meltano.run1.log")"; return
     fi
     pass "$label: run 1 (meltano run $TAP_NAME target-jsonl) exited 0"
-    tally < <(python3 "$LIB/check_output.py" check jsonl "$project/run1" "$label run 1" "$EXPECTED_STREAMS" "${SPOT_CHECKS[@]}" 2>&1)
+    run_checks "$label run 1: output" python3 "$LIB/check_output.py" check jsonl "$project/run1" \
+        "$label run 1" "$EXPECTED_STREAMS" "${SPOT_CHECKS[@]}"
     local state
     state=$(cd "$project" && timeout "$TIMEOUT" "$VENVS/meltano/bin/meltano" state get "ci:$TAP_NAME-to-target-jsonl" 2>/dev/null | tail -n 1)
     if [[ $state == *singer_state* ]]; then
