@@ -9,6 +9,11 @@
 #   meltano               meltano 4.4.1                       requirements/meltano.txt
 #   tap-spreadsheets      tap-spreadsheets 1.1.2 (3rd-party)  requirements/tap-spreadsheets.txt
 #
+# Tried and rejected (CPython 3.11): target-sqlite 0.2.0 (its SQLAlchemy 1.2.12 uses
+# collections.MutableMapping: ImportError at start); target-duckdb with duckdb 2.0.1 (lost the first
+# row of a batch, orders id=1, in its CSV COPY: hence duckdb==1.1.3); not on PyPI: meltanolabs-target-sqlite,
+# meltanolabs-tap-csv, tap-csv. tap-csv-folder 0.0.1a1 installs but is an alpha.
+#
 # Each requirements file is the full `pip freeze` of a venv verified on CPython 3.11,
 # so installs are reproducible and need no dependency backtracking.
 # Venvs live under ${BURLER_VENVS:-$HOME/.cache/burler-venvs}. A venv is rebuilt only when
