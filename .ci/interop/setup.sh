@@ -29,7 +29,8 @@ MARKER=.burler-requirements.txt
 
 build_venv() {
     local name=$1 reqs="$HERE/requirements/$1.txt" dir="$VENVS/$1"
-    if [[ -f "$dir/$MARKER" ]] && cmp -s "$reqs" "$dir/$MARKER" && [[ -x "$dir/bin/python" ]]; then
+    # The marker must match and the venv's interpreter still run (a Python upgrade breaks venvs).
+    if [[ -f "$dir/$MARKER" ]] && cmp -s "$reqs" "$dir/$MARKER" && "$dir/bin/python" -c '' 2>/dev/null; then
         echo "setup: $name up to date"
         return 0
     fi
