@@ -1,0 +1,244 @@
+//! Bookmarks: comparable replication-key values and the strategies that decide when one is committed.
+//!
+//! A bookmark is committed (written into a STATE) only after every record it covers is written,
+//! never moves backwards, and for date-time keys never passes the moment the sync started: records
+//! changed while the sync ran are read again by the next run instead of being skipped.
+
+use std::cmp::Ordering;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use serde_json::Value;
+
+/// When a stream writes its bookmark into a STATE message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookmarkStrategy {
+    /// Only once the stream has finished.
+    EndOfSync,
+    /// After every `n` records (and at the end).
+    EveryN(u64),
+    /// At most once per interval (and at the end).
+    Every(Duration),
+}
+
+impl Default for BookmarkStrategy {
+    fn default() -> Self {
+        BookmarkStrategy::EveryN(10_000)
+    }
+}
+
+/// A replication-key value that can be compared with another one of the same kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BookmarkValue {
+    /// An RFC 3339 date-time (compared as an instant).
+    DateTime(DateTime<FixedOffset>),
+    /// An integer.
+    Integer(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// Any other string (compared as text).
+    Text(String),
+}
+
+impl BookmarkValue {
+    /// Reads a JSON value as a bookmark; `None` for null, booleans, arrays and objects.
+    pub fn from_json(value: &Value) -> Option<Self> {
+        match value {
+            Value::String(s) => Some(Self::from_text(s)),
+            Value::Number(n) => n
+                .as_i64()
+                .map(Self::Integer)
+                .or_else(|| n.as_f64().map(Self::Float)),
+            _ => None,
+        }
+    }
+
+    /// Reads a string: a date-time if it parses as RFC 3339 (or a plain date), else text.
+    pub fn from_text(s: &str) -> Self {
+        if let Some(dt) = parse_datetime(s) {
+            return Self::DateTime(dt);
+        }
+        Self::Text(s.to_owned())
+    }
+
+    /// The value as it goes into the state. Date-times are written in UTC with `Z`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::DateTime(dt) => Value::String(format_datetime(dt)),
+            Self::Integer(i) => Value::from(*i),
+            Self::Float(f) => Value::from(*f),
+            Self::Text(s) => Value::String(s.clone()),
+        }
+    }
+
+    /// Compares two values of the same kind; values of different kinds do not compare.
+    pub fn compare(&self, other: &Self) -> Option<Ordering> {
+        match (self, other) {
+            (Self::DateTime(a), Self::DateTime(b)) => Some(a.cmp(b)),
+            (Self::Integer(a), Self::Integer(b)) => Some(a.cmp(b)),
+            (Self::Integer(a), Self::Float(b)) => (*a as f64).partial_cmp(b),
+            (Self::Float(a), Self::Integer(b)) => a.partial_cmp(&(*b as f64)),
+            (Self::Float(a), Self::Float(b)) => a.partial_cmp(b),
+            (Self::Text(a), Self::Text(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+
+    /// True when `self` is strictly before `other`.
+    pub fn is_before(&self, other: &Self) -> bool {
+        self.compare(other) == Some(Ordering::Less)
+    }
+
+    /// True for date-time values.
+    pub fn is_datetime(&self) -> bool {
+        matches!(self, Self::DateTime(_))
+    }
+}
+
+/// Parses an RFC 3339 date-time, also accepting a space for `T`, a missing offset (read as UTC) and a
+/// plain `YYYY-MM-DD` date (midnight UTC).
+pub fn parse_datetime(s: &str) -> Option<DateTime<FixedOffset>> {
+    // Cheap pre-check so plain strings do not pay for a full parse attempt.
+    let b = s.as_bytes();
+    if b.len() < 10 || !b[0].is_ascii_digit() || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt);
+    }
+    let utc = FixedOffset::east_opt(0)?;
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(naive.and_utc().with_timezone(&utc));
+        }
+    }
+    if s.len() == 10 {
+        let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+        return Some(date.and_hms_opt(0, 0, 0)?.and_utc().with_timezone(&utc));
+    }
+    None
+}
+
+/// Formats a date-time as RFC 3339 in UTC (`2024-01-02T03:04:05.123456Z`, fraction only when non-zero).
+pub fn format_datetime(dt: &DateTime<FixedOffset>) -> String {
+    dt.with_timezone(&Utc)
+        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Tracks the bookmark of one stream (or one partition) during a sync.
+#[derive(Debug, Clone)]
+pub(crate) struct BookmarkTracker {
+    /// Where the sync started from (state bookmark, else start date).
+    pub(crate) start: Option<BookmarkValue>,
+    /// The greatest value seen among written records.
+    pub(crate) max_seen: Option<BookmarkValue>,
+    /// The value last written into the state.
+    pub(crate) committed: Option<BookmarkValue>,
+    /// The moment the sync started: date-time bookmarks never pass it.
+    pub(crate) sync_started: DateTime<FixedOffset>,
+}
+
+impl BookmarkTracker {
+    pub(crate) fn new(start: Option<BookmarkValue>, sync_started: DateTime<Utc>) -> Self {
+        Self {
+            committed: start.clone(),
+            start,
+            max_seen: None,
+            sync_started: sync_started.fixed_offset(),
+        }
+    }
+
+    /// Records a value seen on a written record.
+    pub(crate) fn observe(&mut self, value: BookmarkValue) {
+        let newer = match &self.max_seen {
+            None => true,
+            Some(max) => max.is_before(&value),
+        };
+        if newer {
+            self.max_seen = Some(value);
+        }
+    }
+
+    /// True when `value` is older than the bookmark the sync started from (equal is not older).
+    pub(crate) fn is_older_than_start(&self, value: &BookmarkValue) -> bool {
+        self.start.as_ref().is_some_and(|s| value.is_before(s))
+    }
+
+    /// The value to commit now: the max seen, capped at the sync start for date-times, never behind
+    /// what was already committed. `None` when nothing would change.
+    pub(crate) fn next_commit(&self) -> Option<BookmarkValue> {
+        let mut candidate = self.max_seen.clone()?;
+        if let BookmarkValue::DateTime(dt) = &candidate
+            && *dt > self.sync_started
+        {
+            candidate = BookmarkValue::DateTime(self.sync_started);
+        }
+        match &self.committed {
+            Some(done) if !done.is_before(&candidate) => None,
+            _ => Some(candidate),
+        }
+    }
+
+    /// Marks `value` committed.
+    pub(crate) fn mark_committed(&mut self, value: BookmarkValue) {
+        self.committed = Some(value);
+    }
+
+    /// Forces the bookmark to `value` (author's `set_bookmark`), still never backwards.
+    pub(crate) fn set_explicit(&mut self, value: BookmarkValue) {
+        self.observe(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dt(s: &str) -> BookmarkValue {
+        BookmarkValue::from_text(s)
+    }
+
+    #[test]
+    fn datetimes_compare_as_instants_across_offsets() {
+        let a = dt("2024-01-01T10:00:00+02:00");
+        let b = dt("2024-01-01T09:00:00Z");
+        assert!(a.is_before(&b));
+        assert_eq!(a.to_json(), Value::from("2024-01-01T08:00:00Z"));
+    }
+
+    #[test]
+    fn plain_dates_and_naive_times_are_datetimes() {
+        assert!(dt("2024-01-01").is_datetime());
+        assert!(dt("2024-01-01 10:00:00").is_datetime());
+        assert!(!dt("abc").is_datetime());
+        assert!(!dt("2024-01-01-xyz").is_datetime());
+    }
+
+    #[test]
+    fn numbers_compare_numerically() {
+        let nine = BookmarkValue::from_json(&Value::from(9)).unwrap();
+        let ten = BookmarkValue::from_json(&Value::from(10)).unwrap();
+        assert!(nine.is_before(&ten));
+        assert!(nine.is_before(&BookmarkValue::Float(9.5)));
+        assert_eq!(BookmarkValue::from_json(&Value::Null), None);
+    }
+
+    #[test]
+    fn commit_never_passes_sync_start_nor_goes_backwards() {
+        let started = DateTime::parse_from_rfc3339("2024-06-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut t = BookmarkTracker::new(Some(dt("2024-05-01T00:00:00Z")), started);
+        t.observe(dt("2024-05-02T00:00:00Z"));
+        assert_eq!(t.next_commit(), Some(dt("2024-05-02T00:00:00Z")));
+        t.mark_committed(dt("2024-05-02T00:00:00Z"));
+        assert_eq!(t.next_commit(), None, "nothing new to commit");
+        t.observe(dt("2024-07-01T00:00:00Z"));
+        assert_eq!(t.next_commit(), Some(dt("2024-06-01T00:00:00Z")));
+        let mut back = BookmarkTracker::new(Some(dt("2024-05-10T00:00:00Z")), started);
+        back.observe(dt("2024-05-03T00:00:00Z"));
+        assert_eq!(back.next_commit(), None, "never backwards");
+        assert!(back.is_older_than_start(&dt("2024-05-03T00:00:00Z")));
+        assert!(!back.is_older_than_start(&dt("2024-05-10T00:00:00Z")));
+    }
+}

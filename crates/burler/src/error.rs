@@ -1,0 +1,117 @@
+//! Errors of the framework: what went wrong before, during or after a sync, each displayed as one line.
+
+use std::path::PathBuf;
+
+/// A boxed error: what a sync function, a client factory or a hook may return.
+///
+/// `?` converts any `std::error::Error + Send + Sync` into it, so sync code can use the error types of
+/// the libraries it calls.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a sync function returns.
+pub type SyncResult = Result<(), BoxError>;
+
+/// An error of the framework. Each variant names what the operator needs to fix it (file, stream, key).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file given on the command line could not be read.
+    #[error("{what} {}: {source}", path.display())]
+    ReadFile {
+        /// `config`, `state` or `catalog`.
+        what: &'static str,
+        /// The path as given.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file given on the command line is not valid JSON, or has the wrong shape.
+    #[error("{what} {}: {problem}", path.display())]
+    BadFile {
+        /// `config`, `state` or `catalog`.
+        what: &'static str,
+        /// The path as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The merged configuration does not satisfy the tap's config spec.
+    #[error("config {source_files}: {}", problems.join("; "))]
+    InvalidConfig {
+        /// The config file(s) the values came from.
+        source_files: String,
+        /// Every bad or missing key, one entry each.
+        problems: Vec<String>,
+    },
+    /// The tap is declared wrongly (duplicate stream, dependency cycle, missing sync function, …).
+    #[error("tap definition: {0}")]
+    Definition(String),
+    /// A command-line usage problem.
+    #[error("{0}")]
+    Usage(String),
+    /// A state or catalog file could not be used (the message names the file and the problem).
+    #[error("{0}")]
+    Input(String),
+    /// The catalog does not fit this tap.
+    #[error("catalog {}: {problem}", path.display())]
+    Catalog {
+        /// The catalog file.
+        path: PathBuf,
+        /// What does not fit.
+        problem: String,
+    },
+    /// The client could not be built from the configuration.
+    #[error("client: {0}")]
+    Client(BoxError),
+    /// A stream's schema could not be produced.
+    #[error("stream {stream}: schema: {source}")]
+    Schema {
+        /// The stream.
+        stream: String,
+        /// Why.
+        source: BoxError,
+    },
+    /// Writing Singer messages failed (e.g. stdout closed).
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+    /// One or more streams failed; each was reported on its own `CRITICAL` line.
+    #[error("{} stream(s) failed", failed.len())]
+    StreamsFailed {
+        /// `(stream, error)` for each failed stream.
+        failed: Vec<(String, String)>,
+    },
+}
+
+/// An error raised while emitting a record.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    /// `emit_to` named a stream the tap does not declare.
+    #[error("emit to unknown stream `{0}`")]
+    UnknownStream(String),
+    /// `emit_to` named a stream this sync function did not declare with `.emits_to(..)`.
+    #[error("stream `{target}` is not declared in `.emits_to(..)` of stream `{from}`")]
+    Undeclared {
+        /// The emitting stream.
+        from: String,
+        /// The target stream.
+        target: String,
+    },
+    /// The record could not be serialized to JSON.
+    #[error("stream {stream}: record could not be serialized: {source}")]
+    Serialize {
+        /// The stream.
+        stream: String,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+    /// The record does not conform to the stream's schema and the policy is to fail.
+    #[error("stream {stream}: {message}")]
+    Conform {
+        /// The stream.
+        stream: String,
+        /// What does not conform.
+        message: String,
+    },
+    /// Writing to the output failed.
+    #[error("writing output: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,79 @@
+//! burler: a framework for writing Singer taps.
+//!
+//! A tap author declares streams (schema, keys, replication, a sync function) and burler does the
+//! rest: command line (`--config`, `--state`, `--catalog`, `--properties`, `--discover`, `--about`),
+//! config validation, catalog and metadata, field selection, bookmarks and STATE, table versions,
+//! logging, metrics, error collection and a run report.
+//!
+//! ```no_run
+//! use burler::prelude::*;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize, schemars::JsonSchema)]
+//! struct Config { start_date: Option<String> }
+//!
+//! #[derive(Serialize, schemars::JsonSchema)]
+//! struct Order { id: u64, updated_at: String }
+//!
+//! type Ctx<R> = SyncContext<R, Config>;
+//!
+//! async fn sync_orders(ctx: Ctx<Order>) -> SyncResult {
+//!     // A real tap reads from its source here, starting at ctx.replication_start().
+//!     ctx.emit(Order { id: 1, updated_at: "2024-01-01T00:00:00Z".into() })?;
+//!     Ok(())
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     Tap::new("tap-shop")
+//!         .version(env!("CARGO_PKG_VERSION"))
+//!         .config::<Config>()
+//!         .stream(
+//!             Stream::new("orders")
+//!                 .schema_from_type()
+//!                 .key(["id"])
+//!                 .incremental("updated_at")
+//!                 .sync(sync_orders),
+//!         )
+//!         .run()
+//! }
+//! ```
+
+pub mod about;
+pub mod bookmark;
+pub mod cli;
+mod config;
+pub mod context;
+mod definition;
+mod discover;
+pub mod error;
+pub mod logging;
+mod output;
+pub mod report;
+mod run;
+pub mod runtime;
+pub mod stream;
+mod sync;
+pub mod tap;
+
+pub use bookmark::{BookmarkStrategy, BookmarkValue};
+pub use cli::AboutFormat;
+pub use context::{FullTableScope, SyncContext};
+pub use error::{BoxError, EmitError, Error, SyncResult};
+pub use output::CaptureBuffer;
+pub use report::{RunReport, StreamReport};
+pub use runtime::StreamStats;
+pub use stream::{BoxedStream, RecordHook, RetryScope, Stream};
+pub use tap::{RunOutcome, Tap};
+
+/// The protocol crate, re-exported for authors who need messages, catalogs or state directly.
+pub use burler_singer as singer;
+/// The schema crate, re-exported (`$ref` resolution, conformance policies).
+pub use burler_schema as schema;
+
+/// What a tap author needs, in one import: `use burler::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        BookmarkStrategy, BoxError, BoxedStream, EmitError, Stream, SyncContext, SyncResult, Tap,
+    };
+    pub use burler_schema::ViolationPolicy;
+}

@@ -1,0 +1,155 @@
+//! The one place Singer messages leave the tap: a buffered sink shared by every stream.
+//!
+//! Streams encode whole lines into their own buffers and hand them over in one piece, so lines of
+//! concurrent streams never interleave. A STATE is written only after the buffer of the stream that
+//! commits it, and the sink is flushed right after it: a target never sees a STATE before the records
+//! it covers.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use burler_singer::{Message, State};
+
+/// Where messages go: stdout in production, a shared buffer in tests.
+pub(crate) type SinkWriter = Box<dyn Write + Send>;
+
+/// Size of the per-stream buffer before it is handed to the sink.
+pub(crate) const STREAM_BUFFER_BYTES: usize = 64 * 1024;
+
+/// The shared sink plus the run's state and the optional `--out-file`.
+#[derive(Clone)]
+pub(crate) struct Output {
+    inner: Arc<Mutex<OutputInner>>,
+}
+
+struct OutputInner {
+    sink: SinkWriter,
+    state: State,
+    out_file: Option<PathBuf>,
+    /// Scratch buffer for STATE lines, reused.
+    line: Vec<u8>,
+}
+
+impl Output {
+    pub(crate) fn new(sink: SinkWriter, state: State, out_file: Option<PathBuf>) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(OutputInner {
+                sink,
+                state,
+                out_file,
+                line: Vec::with_capacity(1024),
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutputInner> {
+        // A panic while holding the lock cannot leave half a line in the sink (lines are written
+        // whole), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes whole lines from a stream buffer and clears it.
+    pub(crate) fn write_lines(&self, buf: &mut Vec<u8>) -> io::Result<()> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let mut inner = self.lock();
+        inner.sink.write_all(buf)?;
+        buf.clear();
+        Ok(())
+    }
+
+    /// Writes a non-record message (SCHEMA, ACTIVATE_VERSION) after the stream's pending lines.
+    pub(crate) fn write_message(&self, pending: &mut Vec<u8>, message: &Message) -> io::Result<()> {
+        let mut inner = self.lock();
+        inner.sink.write_all(pending)?;
+        pending.clear();
+        message.write_to(&mut inner.sink)
+    }
+
+    /// Flushes the stream's pending records, applies `update` to the run state and writes a STATE
+    /// message, then flushes the sink (and writes `--out-file`).
+    pub(crate) fn commit_state(
+        &self,
+        pending: &mut Vec<u8>,
+        update: impl FnOnce(&mut State),
+    ) -> io::Result<()> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        inner.sink.write_all(pending)?;
+        pending.clear();
+        update(&mut inner.state);
+        let value = inner.state.to_value();
+        inner.line.clear();
+        Message::State(burler_singer::StateMessage {
+            value: value.clone(),
+        })
+        .write_to(&mut inner.line)?;
+        inner.sink.write_all(&inner.line)?;
+        inner.sink.flush()?;
+        if let Some(path) = &inner.out_file {
+            write_atomically(path, &value)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the current run state.
+    pub(crate) fn with_state<T>(&self, read: impl FnOnce(&State) -> T) -> T {
+        read(&self.lock().state)
+    }
+
+    /// Flushes the sink.
+    pub(crate) fn flush(&self) -> io::Result<()> {
+        self.lock().sink.flush()
+    }
+}
+
+/// Writes the state to `path` via a temporary file and a rename, so a reader never sees half a file.
+fn write_atomically(path: &std::path::Path, value: &serde_json::Value) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        serde_json::to_writer(&mut file, value)?;
+        file.write_all(b"\n")?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// A sink that appends to a shared buffer: used to run a tap in-process and capture its messages.
+#[derive(Clone, Default, Debug)]
+pub struct CaptureBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl CaptureBuffer {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.contents()).into_owned()
+    }
+}
+
+impl Write for CaptureBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! The end-of-run report: one row per stream, printed as a table on stderr, or written as JSON.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::runtime::StreamStats;
+
+/// What happened to one stream.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StreamReport {
+    /// The stream.
+    pub stream: String,
+    /// `succeeded`, `failed`, or `skipped` (not selected, or not run after a fail-fast stop).
+    pub status: String,
+    /// Record counters.
+    #[serde(flatten)]
+    pub stats: StreamStats,
+    /// Errors (0 or 1: a stream stops at its first error).
+    pub errors: u64,
+    /// Wall time of the stream's sync, in seconds.
+    pub duration_secs: f64,
+    /// The bookmark in the state when the run started.
+    pub bookmark_before: Option<Value>,
+    /// The bookmark in the state when the stream ended.
+    pub bookmark_after: Option<Value>,
+    /// The error, when the stream failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What happened in a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunReport {
+    /// One row per stream that was selected.
+    pub streams: Vec<StreamReport>,
+    /// Wall time of the whole sync, in seconds.
+    pub duration_secs: f64,
+}
+
+impl RunReport {
+    /// The report as a text table.
+    pub fn to_table(&self) -> String {
+        let header = [
+            "stream", "status", "records", "filtered", "dropped", "errors", "seconds", "bookmark before",
+            "bookmark after",
+        ];
+        let rows: Vec<[String; 9]> = self
+            .streams
+            .iter()
+            .map(|s| {
+                [
+                    s.stream.clone(),
+                    s.status.clone(),
+                    s.stats.emitted.to_string(),
+                    s.stats.filtered.to_string(),
+                    s.stats.dropped.to_string(),
+                    s.errors.to_string(),
+                    format!("{:.2}", s.duration_secs),
+                    show(&s.bookmark_before),
+                    show(&s.bookmark_after),
+                ]
+            })
+            .collect();
+        let mut widths = header.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let mut line = |cells: &[String]| {
+            let parts: Vec<String> = cells
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            let _ = writeln!(out, "{}", parts.join("  ").trim_end());
+        };
+        line(&header.map(String::from));
+        line(&widths.map(|w| "-".repeat(w)));
+        for row in &rows {
+            line(row);
+        }
+        out
+    }
+
+    /// Total records written.
+    pub fn total_emitted(&self) -> u64 {
+        self.streams.iter().map(|s| s.stats.emitted).sum()
+    }
+}
+
+fn show(value: &Option<Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "-".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns_and_shows_missing_bookmarks_as_dash() {
+        let report = RunReport {
+            streams: vec![StreamReport {
+                stream: "orders".into(),
+                status: "succeeded".into(),
+                stats: StreamStats {
+                    emitted: 12,
+                    filtered: 1,
+                    ..Default::default()
+                },
+                errors: 0,
+                duration_secs: 0.5,
+                bookmark_before: None,
+                bookmark_after: Some(Value::from("2024-01-01T00:00:00Z")),
+                error: None,
+            }],
+            duration_secs: 0.6,
+        };
+        let table = report.to_table();
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("stream  status"));
+        assert!(lines[2].starts_with("orders  succeeded  12"));
+        assert!(lines[2].contains("  -  2024-01-01T00:00:00Z"));
+        assert_eq!(report.total_emitted(), 12);
+    }
+}

@@ -1,0 +1,451 @@
+//! The per-stream machinery behind `emit`: selection, hooks, encoding, bookmarks and STATE commits.
+//!
+//! Hot path: when every field is selected and no hook or conformance is set, a typed record is
+//! serialized once, straight into the stream's buffer (no `serde_json::Value`); the replication key is
+//! read back from those bytes without building the rest of the record.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use burler_singer::{
+    FieldSelection, Message, RecordEncoder, ReplicationMethod, SchemaMessage,
+    format_time_extracted,
+};
+use serde::Serialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::bookmark::{BookmarkStrategy, BookmarkTracker, BookmarkValue};
+use crate::error::EmitError;
+use crate::output::{Output, STREAM_BUFFER_BYTES};
+use crate::stream::RecordHook;
+
+/// Counters of one stream, for logs, metrics and the run report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StreamStats {
+    /// Records written.
+    pub emitted: u64,
+    /// Records older than the starting bookmark, left out by `filter_older_than_bookmark`.
+    pub filtered: u64,
+    /// Records dropped: by a hook, by conformance, or emitted to an unselected stream.
+    pub dropped: u64,
+    /// Values coerced to the schema's type by conformance.
+    pub coerced: u64,
+    /// Values replaced by null by conformance.
+    pub nulled: u64,
+}
+
+/// Everything needed to build a [`StreamRuntime`].
+pub(crate) struct RuntimeSetup {
+    pub(crate) name: String,
+    pub(crate) selected: bool,
+    pub(crate) schema: Value,
+    pub(crate) key_properties: Vec<String>,
+    pub(crate) selection: FieldSelection,
+    pub(crate) hooks: Vec<RecordHook>,
+    pub(crate) conform: Option<burler_schema::ViolationPolicy>,
+    pub(crate) method: ReplicationMethod,
+    pub(crate) key: Option<String>,
+    pub(crate) tracker: BookmarkTracker,
+    pub(crate) strategy: BookmarkStrategy,
+    pub(crate) sorted: bool,
+    pub(crate) filter_older: bool,
+    pub(crate) output: Output,
+}
+
+/// The state of one stream while the tap runs.
+pub(crate) struct StreamRuntime {
+    pub(crate) name: String,
+    pub(crate) selected: bool,
+    encoder: RecordEncoder,
+    prefix_len: usize,
+    selection: FieldSelection,
+    fast_path: bool,
+    hooks: Vec<RecordHook>,
+    conformer: Option<burler_schema::Conformer>,
+    pub(crate) method: ReplicationMethod,
+    pub(crate) key: Option<String>,
+    pub(crate) tracker: BookmarkTracker,
+    strategy: BookmarkStrategy,
+    sorted: bool,
+    filter_older: bool,
+    pub(crate) stats: StreamStats,
+    buf: Vec<u8>,
+    since_commit: u64,
+    last_commit: Instant,
+    time_extracted: String,
+    time_extracted_at: Instant,
+    pub(crate) output: Output,
+    schema_message: Message,
+    schema_written: bool,
+    pub(crate) version: Option<i64>,
+    last_metric: Instant,
+    metric_interval: Duration,
+}
+
+impl fmt::Debug for StreamRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamRuntime")
+            .field("name", &self.name)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamRuntime {
+    pub(crate) fn new(setup: RuntimeSetup) -> Self {
+        let encoder = RecordEncoder::new(&setup.name);
+        let prefix_len = record_prefix_len(&encoder);
+        let fast_path =
+            setup.selection.all_selected() && setup.hooks.is_empty() && setup.conform.is_none();
+        let conformer = setup
+            .conform
+            .map(|policy| burler_schema::Conformer::compile(&setup.schema, policy));
+        let schema_message = Message::Schema(SchemaMessage {
+            stream: setup.name.clone(),
+            schema: setup.schema,
+            key_properties: setup.key_properties,
+            bookmark_properties: setup.key.clone().map(|k| vec![k]),
+        });
+        let now = Instant::now();
+        StreamRuntime {
+            name: setup.name,
+            selected: setup.selected,
+            encoder,
+            prefix_len,
+            selection: setup.selection,
+            fast_path,
+            hooks: setup.hooks,
+            conformer,
+            method: setup.method,
+            key: setup.key,
+            tracker: setup.tracker,
+            strategy: setup.strategy,
+            sorted: setup.sorted,
+            filter_older: setup.filter_older,
+            stats: StreamStats::default(),
+            buf: Vec::with_capacity(STREAM_BUFFER_BYTES + 4096),
+            since_commit: 0,
+            last_commit: now,
+            time_extracted: format_time_extracted(chrono::Utc::now()),
+            time_extracted_at: now,
+            output: setup.output,
+            schema_message,
+            schema_written: false,
+            version: None,
+            last_metric: now,
+            metric_interval: Duration::from_secs(60),
+        }
+    }
+
+    /// Sets how often `record_count` metric lines are logged while the stream runs.
+    pub(crate) fn set_metric_interval(&mut self, interval: Duration) {
+        self.metric_interval = interval;
+    }
+
+    /// Writes the stream's SCHEMA message once, before its first record.
+    pub(crate) fn ensure_schema(&mut self) -> std::io::Result<()> {
+        if !self.schema_written && self.selected {
+            self.output
+                .write_message(&mut self.buf, &self.schema_message)?;
+            self.schema_written = true;
+        }
+        Ok(())
+    }
+
+    /// Writes any other message (ACTIVATE_VERSION) after the stream's pending records.
+    pub(crate) fn write_message(&mut self, message: &Message) -> std::io::Result<()> {
+        self.output.write_message(&mut self.buf, message)
+    }
+
+    /// Emits one record: selection, conformance, hooks, encoding, bookmark tracking, STATE commits.
+    pub(crate) fn emit<T: Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+        bookmark: Option<Value>,
+    ) -> Result<(), EmitError> {
+        if !self.selected {
+            self.stats.dropped += 1;
+            return Ok(());
+        }
+        self.ensure_schema()?;
+        let start = self.buf.len();
+        let value = if self.fast_path {
+            self.encoder
+                .encode(
+                    &mut self.buf,
+                    record,
+                    self.version,
+                    Some(&self.time_extracted),
+                )
+                .map_err(|source| self.serialize_error(source))?;
+            match (bookmark, &self.key) {
+                (Some(v), _) => Some(v),
+                (None, Some(key)) => extract_field(&self.buf[start + self.prefix_len..], key),
+                (None, None) => None,
+            }
+        } else {
+            let Some(map) = self.prepare_slow(record)? else {
+                return Ok(());
+            };
+            let value = bookmark.or_else(|| self.key.as_ref().and_then(|k| map.get(k).cloned()));
+            self.encoder
+                .encode(&mut self.buf, &map, self.version, Some(&self.time_extracted))
+                .map_err(|source| self.serialize_error(source))?;
+            value
+        };
+        if let Some(bv) = value.as_ref().and_then(BookmarkValue::from_json) {
+            if self.filter_older && self.tracker.is_older_than_start(&bv) {
+                self.buf.truncate(start);
+                self.stats.filtered += 1;
+                return Ok(());
+            }
+            self.tracker.observe(bv);
+        }
+        self.stats.emitted += 1;
+        self.since_commit += 1;
+        self.after_record()
+    }
+
+    /// The slow path: a `Map` to prune, conform and pass through hooks. `None`: dropped.
+    fn prepare_slow<T: Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+    ) -> Result<Option<Map<String, Value>>, EmitError> {
+        let value = serde_json::to_value(record).map_err(|source| self.serialize_error(source))?;
+        let Value::Object(mut map) = value else {
+            return Err(EmitError::Conform {
+                stream: self.name.clone(),
+                message: "a record must serialize to a JSON object".into(),
+            });
+        };
+        self.selection.prune_record(&mut map);
+        if let Some(conformer) = &self.conformer {
+            let mut value = Value::Object(map);
+            let mut stats = burler_schema::ConformStats::default();
+            let outcome = conformer.conform(&mut value, &mut stats);
+            self.stats.coerced += stats.coerced;
+            self.stats.nulled += stats.nulled;
+            match outcome {
+                Ok(burler_schema::Conformed::Kept) => {}
+                Ok(burler_schema::Conformed::Dropped) => {
+                    self.stats.dropped += 1;
+                    return Ok(None);
+                }
+                Err(e) => {
+                    return Err(EmitError::Conform {
+                        stream: self.name.clone(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+            map = match value {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+        }
+        for hook in &self.hooks {
+            match hook(map) {
+                Some(m) => map = m,
+                None => {
+                    self.stats.dropped += 1;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(map))
+    }
+
+    fn serialize_error(&self, source: serde_json::Error) -> EmitError {
+        EmitError::Serialize {
+            stream: self.name.clone(),
+            source,
+        }
+    }
+
+    /// Hands full buffers to the output and commits the bookmark when the strategy says so.
+    fn after_record(&mut self) -> Result<(), EmitError> {
+        if self.buf.len() >= STREAM_BUFFER_BYTES {
+            self.output.write_lines(&mut self.buf)?;
+            self.refresh_clock();
+        }
+        if self.sorted && self.commit_due() {
+            self.commit_bookmark()?;
+        }
+        Ok(())
+    }
+
+    fn refresh_clock(&mut self) {
+        let now = Instant::now();
+        if now.duration_since(self.time_extracted_at) >= Duration::from_millis(500) {
+            self.time_extracted = format_time_extracted(chrono::Utc::now());
+            self.time_extracted_at = now;
+        }
+        if now.duration_since(self.last_metric) >= self.metric_interval {
+            self.log_record_count();
+            self.last_metric = now;
+        }
+    }
+
+    fn commit_due(&self) -> bool {
+        match self.strategy {
+            BookmarkStrategy::EndOfSync => false,
+            BookmarkStrategy::EveryN(n) => self.since_commit >= n,
+            BookmarkStrategy::Every(interval) => {
+                self.since_commit > 0 && self.last_commit.elapsed() >= interval
+            }
+        }
+    }
+
+    /// Writes pending records, then a STATE with the bookmark if it moved.
+    pub(crate) fn commit_bookmark(&mut self) -> std::io::Result<()> {
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+        let Some(next) = self.tracker.next_commit() else {
+            return self.output.write_lines(&mut self.buf);
+        };
+        let (name, key) = (self.name.clone(), self.key.clone());
+        let json = next.to_json();
+        self.output.commit_state(&mut self.buf, |state| {
+            let bookmark = state.bookmark_mut(&name);
+            if let Some(key) = key {
+                bookmark.replication_key = Some(key);
+            }
+            bookmark.replication_key_value = Some(json);
+        })?;
+        self.tracker.mark_committed(next);
+        Ok(())
+    }
+
+    /// Writes pending records and a STATE after applying `update` to the run state.
+    pub(crate) fn commit_with(
+        &mut self,
+        update: impl FnOnce(&mut burler_singer::State),
+    ) -> std::io::Result<()> {
+        self.output.commit_state(&mut self.buf, update)
+    }
+
+    /// Writes pending records without a STATE.
+    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
+        self.output.write_lines(&mut self.buf)
+    }
+
+    /// Starts a FULL_TABLE sync: resumes the version kept in the state (an interrupted sync) or picks
+    /// a new one (epoch ms), stores it in the state, and on the first-ever sync of the stream emits
+    /// ACTIVATE_VERSION at once so the table is visible early.
+    pub(crate) fn begin_full_table(&mut self) -> std::io::Result<i64> {
+        let name = self.name.clone();
+        let (kept, first_ever) = self.output.with_state(|s| {
+            (s.version(&name), s.bookmark(&name).is_none())
+        });
+        let version = kept.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        self.version = Some(version);
+        if first_ever && self.selected {
+            self.ensure_schema()?;
+            self.write_message(&activate_version(&name, version))?;
+        }
+        self.commit_with(|s| s.set_version(&name, version))?;
+        Ok(version)
+    }
+
+    /// Ends a FULL_TABLE sync: writes pending records, ACTIVATE_VERSION, and a STATE without the version.
+    pub(crate) fn finish_full_table(&mut self) -> std::io::Result<()> {
+        let Some(version) = self.version.take() else {
+            return Ok(());
+        };
+        let name = self.name.clone();
+        if self.selected {
+            self.ensure_schema()?;
+            self.write_message(&activate_version(&name, version))?;
+        }
+        self.commit_with(|s| s.clear_version(&name))
+    }
+
+    /// Logs the singer-python `record_count` counter for this stream.
+    pub(crate) fn log_record_count(&self) {
+        let mut tags = Map::new();
+        tags.insert("endpoint".into(), Value::from(self.name.clone()));
+        burler_singer::metrics::Metric::counter("record_count", self.stats.emitted, tags).emit();
+    }
+}
+
+fn activate_version(stream: &str, version: i64) -> Message {
+    Message::ActivateVersion(burler_singer::ActivateVersionMessage {
+        stream: stream.to_owned(),
+        version,
+    })
+}
+
+/// Length of `{"type":"RECORD","stream":"…","record":` for this encoder.
+fn record_prefix_len(encoder: &RecordEncoder) -> usize {
+    let mut probe = Vec::new();
+    let empty = Map::new();
+    // Serializing an empty map into a Vec cannot fail.
+    if encoder.encode(&mut probe, &empty, None, None).is_err() {
+        return 0;
+    }
+    // probe = prefix + "{}" + "}\n"
+    probe.len().saturating_sub(4)
+}
+
+/// Reads one top-level field of a JSON object without building the rest of it.
+pub(crate) fn extract_field(json: &[u8], key: &str) -> Option<Value> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    FieldSeed { key }.deserialize(&mut de).ok().flatten()
+}
+
+struct FieldSeed<'k> {
+    key: &'k str,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if k == self.key {
+                return map.next_value::<Value>().map(Some);
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extracts_a_top_level_field_only() {
+        let json = br#"{"a":{"updated_at":"nested"},"updated_at":"2024-01-01T00:00:00Z","z":[1,2]}"#;
+        assert_eq!(
+            extract_field(json, "updated_at"),
+            Some(Value::from("2024-01-01T00:00:00Z"))
+        );
+        assert_eq!(extract_field(json, "missing"), None);
+        assert_eq!(extract_field(b"[1]", "a"), None);
+    }
+
+    #[test]
+    fn prefix_len_points_at_the_record() {
+        let enc = RecordEncoder::new("my \"stream\"");
+        let mut buf = Vec::new();
+        enc.encode(&mut buf, &serde_json::json!({"id": 7}), Some(3), Some("t"))
+            .unwrap();
+        let at = record_prefix_len(&enc);
+        assert_eq!(extract_field(&buf[at..], "id"), Some(Value::from(7)));
+    }
+}

@@ -1,0 +1,396 @@
+//! Stream definitions: what a stream is (schema, keys, replication) and how it syncs.
+//!
+//! A [`Stream`] is a value built with chained calls, then handed to [`Tap::stream`](crate::Tap::stream).
+//! Its sync function is a plain async function (or closure) that receives a
+//! [`SyncContext`](crate::SyncContext) and emits records.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use burler_singer::ReplicationMethod;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::bookmark::BookmarkStrategy;
+use crate::context::SyncContext;
+use crate::error::{BoxError, SyncResult};
+
+/// A record hook: receives a record after field selection, returns it (changed or not) or `None` to drop it.
+pub type RecordHook = Arc<dyn Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync>;
+
+pub(crate) type SyncFn<R, C, K> =
+    Arc<dyn Fn(SyncContext<R, C, K>) -> BoxFuture<'static, SyncResult> + Send + Sync>;
+pub(crate) type BookmarkFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
+pub(crate) type SchemaFn<C> = Arc<dyn Fn(&C) -> Result<Value, BoxError> + Send + Sync>;
+pub(crate) type RetryPredicate = Arc<dyn Fn(&BoxError) -> bool + Send + Sync>;
+pub(crate) type RetrySetup = Arc<dyn Fn(&mut RetryScope) + Send + Sync>;
+
+/// Where a stream's JSON Schema comes from.
+pub(crate) enum SchemaSource<C> {
+    /// Not set yet: a definition error at startup.
+    Missing,
+    /// A literal schema.
+    Json(Value),
+    /// A JSON file, `$ref`s resolved relative to it.
+    File(PathBuf),
+    /// Computed at discovery time from the config (e.g. an API's describe endpoint).
+    Dynamic(SchemaFn<C>),
+}
+
+/// How a stream replicates, as declared by the author.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Replication {
+    FullTable,
+    Incremental { key: Option<String> },
+    LogBased,
+}
+
+impl Replication {
+    pub(crate) fn method(&self) -> ReplicationMethod {
+        match self {
+            Replication::FullTable => ReplicationMethod::FullTable,
+            Replication::Incremental { .. } => ReplicationMethod::Incremental,
+            Replication::LogBased => ReplicationMethod::LogBased,
+        }
+    }
+
+    pub(crate) fn key(&self) -> Option<&str> {
+        match self {
+            Replication::Incremental { key } => key.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What a retry-sync setup hook may change before the stream is synced again.
+#[derive(Debug)]
+pub struct RetryScope {
+    /// The try about to start (2 for the first retry).
+    pub attempt: u32,
+    /// The error that ended the previous try, as text.
+    pub error: String,
+    /// The bookmark the retry starts from: the original one unless the hook overrides it.
+    pub bookmark: Option<Value>,
+}
+
+/// Retry-sync settings of a stream.
+#[derive(Clone)]
+pub(crate) struct RetrySync {
+    pub(crate) predicate: RetryPredicate,
+    pub(crate) max_tries: u32,
+    pub(crate) setup: Option<RetrySetup>,
+}
+
+/// The untyped part of a stream definition.
+pub(crate) struct StreamSpec<C> {
+    pub(crate) name: String,
+    pub(crate) schema: SchemaSource<C>,
+    pub(crate) key_properties: Vec<String>,
+    pub(crate) replication: Replication,
+    pub(crate) strategy: BookmarkStrategy,
+    pub(crate) sorted: bool,
+    pub(crate) filter_older: bool,
+    pub(crate) emits_to: Vec<String>,
+    pub(crate) after: Vec<String>,
+    pub(crate) hooks: Vec<RecordHook>,
+    pub(crate) retry: Option<RetrySync>,
+    pub(crate) selected_by_default: bool,
+    pub(crate) conform: Option<burler_schema::ViolationPolicy>,
+}
+
+/// A stream: its schema, keys, replication, and the function that syncs it.
+///
+/// `R` is the record type the sync function emits (any `Serialize` type; `serde_json::Value` for
+/// schemas known only at run time), `C` the config type and `K` the client type of the tap.
+///
+/// ```
+/// use burler::prelude::*;
+///
+/// #[derive(serde::Serialize, schemars::JsonSchema)]
+/// struct Order { id: u64, updated_at: String }
+///
+/// async fn sync_orders(ctx: SyncContext<Order>) -> SyncResult {
+///     ctx.emit(Order { id: 1, updated_at: "2024-01-01T00:00:00Z".into() })?;
+///     Ok(())
+/// }
+///
+/// let orders = Stream::new("orders")
+///     .schema_from_type()
+///     .key(["id"])
+///     .incremental("updated_at")
+///     .sync(sync_orders);
+/// # let _ = Tap::new("tap-x").stream(orders);
+/// ```
+pub struct Stream<R, C, K> {
+    pub(crate) spec: StreamSpec<C>,
+    pub(crate) bookmark_fn: Option<BookmarkFn<R>>,
+    pub(crate) sync: Option<SyncFn<R, C, K>>,
+}
+
+impl<R, C, K> Stream<R, C, K>
+where
+    R: Serialize + Send + Sync + 'static,
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    /// A new stream named `name` (its `tap_stream_id` and stream name), FULL_TABLE until told otherwise.
+    pub fn new(name: impl Into<String>) -> Self {
+        Stream {
+            spec: StreamSpec {
+                name: name.into(),
+                schema: SchemaSource::Missing,
+                key_properties: Vec::new(),
+                replication: Replication::FullTable,
+                strategy: BookmarkStrategy::default(),
+                sorted: true,
+                filter_older: false,
+                emits_to: Vec::new(),
+                after: Vec::new(),
+                hooks: Vec::new(),
+                retry: None,
+                selected_by_default: true,
+                conform: None,
+            },
+            bookmark_fn: None,
+            sync: None,
+        }
+    }
+
+    /// Uses `schema` (a JSON Schema object) as the stream's schema.
+    pub fn schema(mut self, schema: Value) -> Self {
+        self.spec.schema = SchemaSource::Json(schema);
+        self
+    }
+
+    /// Reads the schema from a JSON file at discovery/sync time, resolving its `$ref`s.
+    ///
+    /// Relative paths are tried against the working directory; prefer
+    /// `concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/x.json")` for a path that works from anywhere.
+    pub fn schema_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.spec.schema = SchemaSource::File(path.into());
+        self
+    }
+
+    /// Computes the schema at discovery time from the config (e.g. from an API's describe call).
+    pub fn schema_fn<F, E>(mut self, f: F) -> Self
+    where
+        F: Fn(&C) -> Result<Value, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+    {
+        self.spec.schema = SchemaSource::Dynamic(Arc::new(move |c| f(c).map_err(Into::into)));
+        self
+    }
+
+    /// Sets the key properties (primary key) of the stream.
+    pub fn key<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.spec.key_properties = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// INCREMENTAL replication on the replication key `field` (a top-level field of the record).
+    pub fn incremental(mut self, field: impl Into<String>) -> Self {
+        self.spec.replication = Replication::Incremental {
+            key: Some(field.into()),
+        };
+        self
+    }
+
+    /// INCREMENTAL replication with the bookmark computed from each record (the seed's `@tap.bookmark`).
+    ///
+    /// Use with [`incremental`](Self::incremental) to also declare the key in the catalog.
+    pub fn bookmark<F, V>(mut self, f: F) -> Self
+    where
+        F: Fn(&R) -> V + Send + Sync + 'static,
+        V: Into<Value>,
+    {
+        if self.spec.replication == Replication::FullTable {
+            self.spec.replication = Replication::Incremental { key: None };
+        }
+        self.bookmark_fn = Some(Arc::new(move |r| f(r).into()));
+        self
+    }
+
+    /// FULL_TABLE replication with table versions and ACTIVATE_VERSION (the default).
+    pub fn full_table(mut self) -> Self {
+        self.spec.replication = Replication::FullTable;
+        self
+    }
+
+    /// LOG_BASED replication: the sync function manages its own position with `set_bookmark`.
+    pub fn log_based(mut self) -> Self {
+        self.spec.replication = Replication::LogBased;
+        self
+    }
+
+    /// Writes the bookmark into a STATE after every `n` records (default 10,000).
+    pub fn bookmark_every(mut self, n: u64) -> Self {
+        self.spec.strategy = BookmarkStrategy::EveryN(n.max(1));
+        self
+    }
+
+    /// Writes the bookmark into a STATE at most once per `interval`.
+    pub fn bookmark_interval(mut self, interval: Duration) -> Self {
+        self.spec.strategy = BookmarkStrategy::Every(interval);
+        self
+    }
+
+    /// Writes the bookmark only when the stream ends.
+    pub fn bookmark_at_end(mut self) -> Self {
+        self.spec.strategy = BookmarkStrategy::EndOfSync;
+        self
+    }
+
+    /// Sets the bookmark strategy.
+    pub fn bookmark_strategy(mut self, strategy: BookmarkStrategy) -> Self {
+        self.spec.strategy = strategy;
+        self
+    }
+
+    /// Declares that the source does not return records in replication-key order: the bookmark is
+    /// then committed only at the end of the sync (the max seen), never in the middle.
+    pub fn unsorted(mut self) -> Self {
+        self.spec.sorted = false;
+        self
+    }
+
+    /// Drops records older than the bookmark the sync started from (the default emits them:
+    /// at-least-once). Dropped records are counted as `filtered` in the run report.
+    pub fn filter_older_than_bookmark(mut self) -> Self {
+        self.spec.filter_older = true;
+        self
+    }
+
+    /// Declares the other streams this sync function feeds with `ctx.emit_to(..)`.
+    pub fn emits_to<I, S>(mut self, streams: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.spec.emits_to.extend(streams.into_iter().map(Into::into));
+        self
+    }
+
+    /// Syncs this stream only after `stream` has finished.
+    pub fn after(mut self, stream: impl Into<String>) -> Self {
+        self.spec.after.push(stream.into());
+        self
+    }
+
+    /// Adds a post-transform hook, run on each record after field selection; `None` drops the record.
+    pub fn post_transform<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync + 'static,
+    {
+        self.spec.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Conforms each record to the schema (coercion, date-time normalisation, unknown fields removed)
+    /// with `policy` for values that cannot be conformed.
+    pub fn conform(mut self, policy: burler_schema::ViolationPolicy) -> Self {
+        self.spec.conform = Some(policy);
+        self
+    }
+
+    /// Restarts the stream's sync (up to `max_tries` tries in all) when `predicate` says the error is
+    /// one to retry, from the bookmark the stream started with.
+    pub fn retry_sync_on<F>(mut self, predicate: F, max_tries: u32) -> Self
+    where
+        F: Fn(&BoxError) -> bool + Send + Sync + 'static,
+    {
+        self.spec.retry = Some(RetrySync {
+            predicate: Arc::new(predicate),
+            max_tries: max_tries.max(1),
+            setup: None,
+        });
+        self
+    }
+
+    /// A hook run before each retry of [`retry_sync_on`](Self::retry_sync_on): it may override the
+    /// bookmark the retry starts from (e.g. reset it).
+    pub fn on_retry<F>(mut self, setup: F) -> Self
+    where
+        F: Fn(&mut RetryScope) + Send + Sync + 'static,
+    {
+        if let Some(retry) = &mut self.spec.retry {
+            retry.setup = Some(Arc::new(setup));
+        }
+        self
+    }
+
+    /// Leaves the stream out of syncs without a catalog, and marks it `selected-by-default: false`.
+    pub fn not_selected_by_default(mut self) -> Self {
+        self.spec.selected_by_default = false;
+        self
+    }
+
+    /// Sets the sync function.
+    pub fn sync<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(SyncContext<R, C, K>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = SyncResult> + Send + 'static,
+    {
+        self.sync = Some(Arc::new(move |ctx| Box::pin(f(ctx))));
+        self
+    }
+}
+
+impl<R, C, K> Stream<R, C, K>
+where
+    R: Serialize + schemars::JsonSchema + Send + Sync + 'static,
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    /// Derives the schema from the record type (schemars), in Singer's dialect
+    /// (nullable as `["null", T]`, `format: date-time`, no `$ref`).
+    pub fn schema_from_type(mut self) -> Self {
+        self.spec.schema = SchemaSource::Json(burler_schema::for_type::<R>());
+        self
+    }
+}
+
+/// A stream with its record type erased, as the tap stores it.
+pub struct BoxedStream<C, K> {
+    pub(crate) spec: StreamSpec<C>,
+    pub(crate) runner: Option<Arc<dyn crate::sync::ErasedSync<C, K>>>,
+}
+
+impl<R, C, K> From<Stream<R, C, K>> for BoxedStream<C, K>
+where
+    R: Serialize + Send + Sync + 'static,
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    fn from(stream: Stream<R, C, K>) -> Self {
+        let runner = stream.sync.map(|sync| {
+            Arc::new(crate::sync::TypedSync {
+                sync,
+                bookmark_fn: stream.bookmark_fn,
+            }) as Arc<dyn crate::sync::ErasedSync<C, K>>
+        });
+        BoxedStream {
+            spec: stream.spec,
+            runner,
+        }
+    }
+}
+
+impl<R, C, K> Stream<R, C, K>
+where
+    R: Serialize + Send + Sync + 'static,
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    /// Erases the record type, so streams of different record types fit in one list
+    /// (the seed's "load streams from a module": `pub fn streams() -> Vec<BoxedStream<C, K>>`).
+    pub fn boxed(self) -> BoxedStream<C, K> {
+        self.into()
+    }
+}

@@ -1,0 +1,295 @@
+//! The [`Tap`] builder: a description of the tap that ends in `.run()`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::{BoxError, Error};
+use crate::stream::{BoxedStream, RecordHook};
+
+pub(crate) type ConfigParse<C> = Arc<dyn Fn(Map<String, Value>) -> Result<C, String> + Send + Sync>;
+pub(crate) type ConfigCheck<C> = Arc<dyn Fn(&C) -> Result<(), Vec<String>> + Send + Sync>;
+pub(crate) type ClientFactory<C, K> = Arc<dyn Fn(&C) -> Result<K, BoxError> + Send + Sync>;
+
+/// A Singer tap: its name, config spec, client, streams and run options.
+///
+/// ```no_run
+/// use burler::prelude::*;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Config { start_date: Option<String> }
+///
+/// fn main() -> std::process::ExitCode {
+///     Tap::new("tap-example")
+///         .config::<Config>()
+///         .stream(Stream::new("numbers").schema(serde_json::json!({
+///             "type": "object", "properties": {"n": {"type": "integer"}}
+///         })).sync(|ctx: SyncContext<serde_json::Value, Config>| async move {
+///             for n in 0..3 { ctx.emit(serde_json::json!({"n": n}))?; }
+///             Ok(())
+///         }))
+///         .run()
+/// }
+/// ```
+pub struct Tap<C = Value, K = ()> {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) description: Option<String>,
+    pub(crate) config_schema: Option<Value>,
+    pub(crate) secrets: Vec<String>,
+    pub(crate) config_parse: ConfigParse<C>,
+    pub(crate) config_checks: Vec<ConfigCheck<C>>,
+    pub(crate) client: ClientFactory<C, K>,
+    pub(crate) streams: Vec<BoxedStream<C, K>>,
+    pub(crate) hooks: Vec<RecordHook>,
+    pub(crate) max_concurrent_streams: usize,
+    pub(crate) fail_fast: bool,
+    pub(crate) metric_interval: Duration,
+    pub(crate) definition_errors: Vec<String>,
+}
+
+impl Tap<Value, ()> {
+    /// A tap named `name` (e.g. `tap-shop`), with an untyped config and no client.
+    pub fn new(name: impl Into<String>) -> Self {
+        Tap {
+            name: name.into(),
+            version: "0.0.0".into(),
+            description: None,
+            config_schema: None,
+            secrets: Vec::new(),
+            config_parse: Arc::new(|map| Ok(Value::Object(map))),
+            config_checks: Vec::new(),
+            client: Arc::new(|_| Ok(())),
+            streams: Vec::new(),
+            hooks: Vec::new(),
+            max_concurrent_streams: 1,
+            fail_fast: false,
+            metric_interval: Duration::from_secs(60),
+            definition_errors: Vec::new(),
+        }
+    }
+
+    /// Types the config: `C`'s JSON Schema (schemars) is the spec that validates `--config` and is
+    /// shown by `--about`. Mark secret fields with `#[schemars(extend("secret" = true))]` or
+    /// [`secret`](Self::secret). Call before adding streams.
+    pub fn config<C>(self) -> Tap<C, ()>
+    where
+        C: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+    {
+        let schema = burler_schema::for_type::<C>();
+        let mut tap = self.retype(
+            Arc::new(|map| {
+                serde_json::from_value::<C>(Value::Object(map)).map_err(|e| e.to_string())
+            }),
+            Arc::new(|_| Ok(())),
+        );
+        tap.config_schema = Some(schema);
+        tap
+    }
+
+    /// Uses a sample config (JSON text, e.g. `include_str!("../config.sample.json")`) as the spec:
+    /// its keys become required keys and its values' JSON types their types.
+    pub fn config_sample_json(mut self, sample: &str) -> Self {
+        match serde_json::from_str::<Value>(sample) {
+            Ok(Value::Object(map)) => {
+                self.config_schema = Some(crate::config::schema_from_sample(&map));
+            }
+            _ => self
+                .definition_errors
+                .push("config sample must be a JSON object".into()),
+        }
+        self
+    }
+
+    /// Like [`config_sample_json`](Self::config_sample_json), from a file path (relative to the
+    /// working directory, or absolute), read when the tap starts.
+    pub fn config_sample_file(self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match std::fs::read_to_string(path) {
+            Ok(text) => self.config_sample_json(&text),
+            Err(e) => {
+                let mut tap = self;
+                tap.definition_errors
+                    .push(format!("config sample {}: {e}", path.display()));
+                tap
+            }
+        }
+    }
+
+    /// Uses an explicit JSON Schema as the config spec of an untyped config.
+    pub fn config_schema(mut self, schema: Value) -> Self {
+        self.config_schema = Some(schema);
+        self
+    }
+}
+
+impl<C: Send + Sync + 'static> Tap<C, ()> {
+    /// Builds the client once from the validated config; every sync function gets it with
+    /// `ctx.client()`. Call before adding streams.
+    pub fn client<K, E, F>(self, factory: F) -> Tap<C, K>
+    where
+        F: Fn(&C) -> Result<K, E> + Send + Sync + 'static,
+        E: Into<BoxError>,
+        K: Send + Sync + 'static,
+    {
+        let parse = self.config_parse.clone();
+        let checks = self.config_checks.clone();
+        let mut tap: Tap<C, K> = self.retype(parse, Arc::new(move |c| factory(c).map_err(Into::into)));
+        tap.config_checks = checks;
+        tap
+    }
+}
+
+impl<C, K> Tap<C, K> {
+    /// Moves every setting into a tap of other types. Streams are typed by `C` and `K`, so they cannot
+    /// follow: adding them before `.config()`/`.client()` is reported as a definition error.
+    fn retype<C2, K2>(self, parse: ConfigParse<C2>, client: ClientFactory<C2, K2>) -> Tap<C2, K2> {
+        let mut errors = self.definition_errors;
+        if !self.streams.is_empty() {
+            errors.push("streams must be added after .config() and .client()".into());
+        }
+        Tap {
+            name: self.name,
+            version: self.version,
+            description: self.description,
+            config_schema: self.config_schema,
+            secrets: self.secrets,
+            config_parse: parse,
+            config_checks: Vec::new(),
+            client,
+            streams: Vec::new(),
+            hooks: self.hooks,
+            max_concurrent_streams: self.max_concurrent_streams,
+            fail_fast: self.fail_fast,
+            metric_interval: self.metric_interval,
+            definition_errors: errors,
+        }
+    }
+
+    /// Sets the version shown by `--version` and `--about` (use `env!("CARGO_PKG_VERSION")`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Sets the one-line description shown by `--about`.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Marks config keys secret: `--about` flags them, and no log or error prints their values.
+    pub fn secret<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.secrets.extend(keys.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a validation function run on the parsed config; each returned message is one problem.
+    pub fn validate_config<F>(mut self, check: F) -> Self
+    where
+        F: Fn(&C) -> Result<(), Vec<String>> + Send + Sync + 'static,
+    {
+        self.config_checks.push(Arc::new(check));
+        self
+    }
+
+    /// Adds a stream.
+    pub fn stream(mut self, stream: impl Into<BoxedStream<C, K>>) -> Self {
+        self.streams.push(stream.into());
+        self
+    }
+
+    /// Adds several streams, e.g. from a module's `pub fn streams() -> Vec<BoxedStream<C, K>>`.
+    pub fn streams<I>(mut self, streams: I) -> Self
+    where
+        I: IntoIterator<Item = BoxedStream<C, K>>,
+    {
+        self.streams.extend(streams);
+        self
+    }
+
+    /// Adds a tap-wide post-transform hook, run on every record of every stream after the stream's own
+    /// hooks; `None` drops the record.
+    pub fn post_transform<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync + 'static,
+    {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Syncs up to `n` independent streams at once (default 1).
+    pub fn max_concurrent_streams(mut self, n: usize) -> Self {
+        self.max_concurrent_streams = n.max(1);
+        self
+    }
+
+    /// Stops at the first failing stream instead of running the others.
+    pub fn fail_fast(mut self, yes: bool) -> Self {
+        self.fail_fast = yes;
+        self
+    }
+
+    /// How often `record_count` metric lines are logged while a stream runs (default 60 s).
+    pub fn metric_interval(mut self, interval: Duration) -> Self {
+        self.metric_interval = interval;
+        self
+    }
+}
+
+impl<C, K> Tap<C, K>
+where
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    /// Parses the process's command line, runs discovery or a sync, and returns the exit code.
+    /// Messages go to stdout, logs to stderr.
+    pub fn run(self) -> ExitCode {
+        crate::logging::init();
+        let stdout = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout());
+        let outcome = self.run_with(std::env::args_os(), Box::new(stdout));
+        ExitCode::from(outcome.exit_code)
+    }
+
+    /// Runs with the given arguments (the first is the program name) and output sink, in-process.
+    /// Used by tests and the test kit; logs still go to stderr.
+    pub fn run_with<I, T>(self, args: I, sink: Box<dyn std::io::Write + Send>) -> RunOutcome
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        crate::run::run_blocking(self, args, sink)
+    }
+}
+
+/// The result of a run: the exit code, and the report when a sync ran.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// 0 on success; 1 on failure; 2 on a usage error.
+    pub exit_code: u8,
+    /// The run report, when a sync ran.
+    pub report: Option<crate::report::RunReport>,
+    /// The error that ended the run, as printed.
+    pub error: Option<String>,
+}
+
+/// Resolves a path relative to a base directory unless it is absolute.
+pub(crate) fn resolve_path(base: Option<&Path>, path: &Path) -> PathBuf {
+    match base {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_owned(),
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_error_is_send(e: Error) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(e)
+}
