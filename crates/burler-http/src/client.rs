@@ -1,0 +1,399 @@
+//! The client: built once from config, holds the layer stack, makes requests.
+
+use crate::auth::{AuthLayer, Authenticator};
+use crate::error::HttpError;
+use crate::layer::{Layer, Next, Transport};
+use crate::message::{Request, Response};
+use crate::metrics::MetricsLayer;
+use crate::paginate::{Paged, Paginator};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The HTTP part of a tap's config, ready to deserialize from the config file.
+///
+/// ```
+/// let config: burler_http::HttpConfig = serde_json::from_str(
+///     r#"{"base_url": "https://api.example.com/v1", "timeout_secs": 30, "headers": {"x-team": "data"}}"#,
+/// ).unwrap();
+/// let client = config.builder("tap-shop", "0.1.0").unwrap().build().unwrap();
+/// assert_eq!(client.base_url().as_str(), "https://api.example.com/v1/");
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HttpConfig {
+    /// Base URL every request path is joined to.
+    pub base_url: String,
+    /// Headers sent with every request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Total timeout of one request attempt, in seconds (default 300).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    /// Timeout to open a connection, in seconds (default 30).
+    #[serde(default)]
+    pub connect_timeout_secs: Option<u64>,
+    /// Overrides the `tap-name/version` user agent.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+impl HttpConfig {
+    /// A builder with this config applied; `tap_name/version` is the default user agent.
+    pub fn builder(&self, tap_name: &str, version: &str) -> Result<HttpClientBuilder, HttpError> {
+        let mut builder = HttpClient::builder(&self.base_url)?;
+        builder = builder.user_agent(self.user_agent.clone().unwrap_or(format!("{tap_name}/{version}")));
+        for (name, value) in &self.headers {
+            builder = builder.header(name, value)?;
+        }
+        if let Some(secs) = self.timeout_secs {
+            builder = builder.timeout(Duration::from_secs(secs));
+        }
+        if let Some(secs) = self.connect_timeout_secs {
+            builder = builder.connect_timeout(Duration::from_secs(secs));
+        }
+        Ok(builder)
+    }
+}
+
+/// Builds an [`HttpClient`]: base URL, defaults, then layers in order (first = outermost).
+#[must_use]
+pub struct HttpClientBuilder {
+    base_url: Url,
+    headers: HeaderMap,
+    timeout: Duration,
+    connect_timeout: Duration,
+    layers: Vec<Arc<dyn Layer>>,
+    metrics: Option<Arc<dyn Layer>>,
+}
+
+impl std::fmt::Debug for HttpClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClientBuilder")
+            .field("base_url", &self.base_url.as_str())
+            .field("layers", &self.layers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClientBuilder {
+    /// Sets the `User-Agent` header (convention: `tap-name/version`).
+    pub fn user_agent(mut self, agent: impl AsRef<str>) -> Self {
+        if let Ok(value) = HeaderValue::from_str(agent.as_ref()) {
+            self.headers.insert(USER_AGENT, value);
+        }
+        self
+    }
+
+    /// Adds a header sent with every request.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self, HttpError> {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| HttpError::config(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| HttpError::config(format!("invalid value for header {name}")))?;
+        self.headers.insert(name, value);
+        Ok(self)
+    }
+
+    /// Total timeout of one attempt, body included (default 300 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Timeout to open a connection (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Adds a layer below the ones added before (the first added runs first).
+    ///
+    /// Usual order: retry, rate limit, auth — so each retry waits for the limiter and
+    /// carries a fresh credential.
+    pub fn layer(mut self, layer: impl Layer) -> Self {
+        self.layers.push(Arc::new(layer));
+        self
+    }
+
+    /// Adds an [`AuthLayer`] for `auth` at this position of the stack.
+    pub fn auth(self, auth: impl Authenticator) -> Self {
+        self.layer(AuthLayer::new(auth))
+    }
+
+    /// Replaces the innermost metrics layer (default: [`MetricsLayer::new`]).
+    pub fn metrics(mut self, layer: impl Layer) -> Self {
+        self.metrics = Some(Arc::new(layer));
+        self
+    }
+
+    /// Turns off `http_request_duration` metric lines.
+    pub fn without_metrics(mut self) -> Self {
+        self.metrics = None;
+        self
+    }
+
+    /// Builds the client (installs the rustls `ring` crypto provider if none is installed).
+    pub fn build(self) -> Result<HttpClient, HttpError> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .default_headers(self.headers)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .build()
+            .map_err(|err| HttpError::config(format!("cannot build HTTP client: {err}")))?;
+        let mut layers = self.layers;
+        layers.extend(self.metrics);
+        let transport = Transport { client, timeout: Some(self.timeout) };
+        Ok(HttpClient { inner: Arc::new(Inner { base_url: self.base_url, layers, transport }) })
+    }
+}
+
+/// Installs rustls' `ring` provider as the process default; a no-op if one is installed.
+pub(crate) fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may win the race; either way a provider is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// A plain reqwest client with TLS ready, for side requests such as token endpoints.
+pub(crate) fn plain_reqwest_client() -> Result<reqwest::Client, HttpError> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|err| HttpError::config(format!("cannot build HTTP client: {err}")))
+}
+
+struct Inner {
+    base_url: Url,
+    layers: Vec<Arc<dyn Layer>>,
+    transport: Transport,
+}
+
+/// An HTTP client for one source: base URL, default headers, timeouts and a layer stack.
+/// Cheap to clone (shared state: rate limiter, credentials).
+///
+/// ```no_run
+/// use burler_http::{HttpClient, RetryLayer, RetryPolicy, RateLimitLayer, BearerToken};
+/// use std::time::Duration;
+///
+/// # async fn run() -> Result<(), burler_http::HttpError> {
+/// let client = HttpClient::builder("https://api.example.com/v1")?
+///     .user_agent("tap-shop/0.1.0")
+///     .timeout(Duration::from_secs(60))
+///     .layer(RetryLayer::new(RetryPolicy::default()))
+///     .layer(RateLimitLayer::per_second(10))
+///     .auth(BearerToken::new("secret"))
+///     .build()?;
+/// let order: serde_json::Value = client.get("orders/1").json().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("layers", &self.inner.layers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// Starts a builder. The base URL gets a trailing `/` so relative paths join below it.
+    pub fn builder(base_url: &str) -> Result<HttpClientBuilder, HttpError> {
+        let mut base_url = Url::parse(base_url)
+            .map_err(|err| HttpError::config(format!("invalid base URL {base_url:?}: {err}")))?;
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+        Ok(HttpClientBuilder {
+            base_url,
+            headers: HeaderMap::new(),
+            timeout: Duration::from_secs(300),
+            connect_timeout: Duration::from_secs(30),
+            layers: Vec::new(),
+            metrics: Some(Arc::new(MetricsLayer::new())),
+        })
+    }
+
+    /// The base URL (always ending in `/`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// Resolves a path (`orders`, `/v1/orders`) or absolute URL against the base URL.
+    /// A leading `/` is kept relative to the base URL's path, which is what API paths mean.
+    pub fn url(&self, path: &str) -> Result<Url, HttpError> {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return Url::parse(path).map_err(|err| HttpError::config(format!("invalid URL {path:?}: {err}")));
+        }
+        self.inner
+            .base_url
+            .join(path.trim_start_matches('/'))
+            .map_err(|err| HttpError::config(format!("invalid path {path:?}: {err}")))
+    }
+
+    /// Sends a request through the layers; any status comes back as a [`Response`].
+    pub async fn execute(&self, request: Request) -> Result<Response, HttpError> {
+        Next::new(&self.inner.layers, &self.inner.transport).run(request).await
+    }
+
+    /// Starts a request with any method.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let request = self.url(path).map(|url| Request::new(method, url));
+        RequestBuilder { client: self.clone(), request }
+    }
+
+    /// Starts a GET request.
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    /// Starts a POST request.
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    /// Starts a PUT request.
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+
+    /// Starts a PATCH request.
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.request(Method::PATCH, path)
+    }
+
+    /// Starts a DELETE request.
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.request(Method::DELETE, path)
+    }
+}
+
+/// One request being assembled; errors are kept until it is sent.
+#[must_use]
+#[derive(Debug)]
+pub struct RequestBuilder {
+    client: HttpClient,
+    request: Result<Request, HttpError>,
+}
+
+impl RequestBuilder {
+    fn map(mut self, f: impl FnOnce(&mut Request) -> Result<(), HttpError>) -> Self {
+        if let Ok(request) = &mut self.request {
+            if let Err(err) = f(request) {
+                self.request = Err(err);
+            }
+        }
+        self
+    }
+
+    /// Appends query parameters (any `Serialize` list of pairs or struct).
+    pub fn query<Q: Serialize + ?Sized>(self, query: &Q) -> Self {
+        self.map(|request| {
+            let encoded = serde_urlencoded_pairs(query)?;
+            request.url_mut().query_pairs_mut().extend_pairs(encoded);
+            Ok(())
+        })
+    }
+
+    /// Adds a header.
+    pub fn header(self, name: &str, value: &str) -> Self {
+        self.map(|request| {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| HttpError::config(format!("invalid header name {name:?}")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| HttpError::config(format!("invalid value for header {name}")))?;
+            request.headers_mut().insert(name, value);
+            Ok(())
+        })
+    }
+
+    /// Sets a JSON body.
+    pub fn json_body<B: Serialize + ?Sized>(self, body: &B) -> Self {
+        self.map(|request| {
+            let bytes = serde_json::to_vec(body)
+                .map_err(|err| HttpError::config(format!("cannot encode request body: {err}")))?;
+            request.headers_mut().insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            *request.as_reqwest_mut().body_mut() = Some(bytes.into());
+            Ok(())
+        })
+    }
+
+    /// Names the request in metrics (stream or endpoint name); default: the URL path.
+    pub fn endpoint(self, name: &str) -> Self {
+        let name: Arc<str> = name.into();
+        self.map(move |request| {
+            request.set_endpoint(name);
+            Ok(())
+        })
+    }
+
+    /// The request as built so far.
+    pub fn build(self) -> Result<Request, HttpError> {
+        self.request
+    }
+
+    /// Sends it; a non-success status is an [`HttpError::Status`].
+    pub async fn send(self) -> Result<Response, HttpError> {
+        self.client.execute(self.request?).await?.error_for_status()
+    }
+
+    /// Sends it and decodes the JSON body.
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, HttpError> {
+        self.send().await?.json()
+    }
+
+    /// Turns this (GET) request into a page stream driven by `paginator`.
+    pub fn paginate(self, paginator: impl Paginator + 'static) -> Paged {
+        Paged::new(self.client, self.request, Box::new(paginator))
+    }
+}
+
+/// Encodes a `Serialize` query into pairs (strings, numbers, booleans; `None` skipped).
+fn serde_urlencoded_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>, HttpError> {
+    let value = serde_json::to_value(query)
+        .map_err(|err| HttpError::config(format!("cannot encode query: {err}")))?;
+    let mut pairs = Vec::new();
+    let mut push = |key: String, value: &serde_json::Value| {
+        if let Some(text) = query_text(value) {
+            pairs.push((key, text));
+        }
+    };
+    match &value {
+        serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| push(k.clone(), v)),
+        serde_json::Value::Array(items) => {
+            for item in items {
+                match item.as_array().map(Vec::as_slice) {
+                    Some([k, v]) => push(query_text(k).unwrap_or_default(), v),
+                    _ => return Err(HttpError::config("query must be pairs or a struct")),
+                }
+            }
+        }
+        serde_json::Value::Null => {}
+        _ => return Err(HttpError::config("query must be pairs or a struct")),
+    }
+    Ok(pairs)
+}
+
+/// A query value as text; `None` for null (the parameter is left out).
+pub(crate) fn query_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
