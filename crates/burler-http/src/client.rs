@@ -45,7 +45,11 @@ impl HttpConfig {
     /// A builder with this config applied; `tap_name/version` is the default user agent.
     pub fn builder(&self, tap_name: &str, version: &str) -> Result<HttpClientBuilder, HttpError> {
         let mut builder = HttpClient::builder(&self.base_url)?;
-        builder = builder.user_agent(self.user_agent.clone().unwrap_or(format!("{tap_name}/{version}")));
+        builder = builder.user_agent(
+            self.user_agent
+                .clone()
+                .unwrap_or(format!("{tap_name}/{version}")),
+        );
         for (name, value) in &self.headers {
             builder = builder.header(name, value)?;
         }
@@ -147,8 +151,17 @@ impl HttpClientBuilder {
             .map_err(|err| HttpError::config(format!("cannot build HTTP client: {err}")))?;
         let mut layers = self.layers;
         layers.extend(self.metrics);
-        let transport = Transport { client, timeout: Some(self.timeout) };
-        Ok(HttpClient { inner: Arc::new(Inner { base_url: self.base_url, layers, transport }) })
+        let transport = Transport {
+            client,
+            timeout: Some(self.timeout),
+        };
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                base_url: self.base_url,
+                layers,
+                transport,
+            }),
+        })
     }
 }
 
@@ -235,7 +248,8 @@ impl HttpClient {
     /// A leading `/` is kept relative to the base URL's path, which is what API paths mean.
     pub fn url(&self, path: &str) -> Result<Url, HttpError> {
         if path.starts_with("http://") || path.starts_with("https://") {
-            return Url::parse(path).map_err(|err| HttpError::config(format!("invalid URL {path:?}: {err}")));
+            return Url::parse(path)
+                .map_err(|err| HttpError::config(format!("invalid URL {path:?}: {err}")));
         }
         self.inner
             .base_url
@@ -245,13 +259,18 @@ impl HttpClient {
 
     /// Sends a request through the layers; any status comes back as a [`Response`].
     pub async fn execute(&self, request: Request) -> Result<Response, HttpError> {
-        Next::new(&self.inner.layers, &self.inner.transport).run(request).await
+        Next::new(&self.inner.layers, &self.inner.transport)
+            .run(request)
+            .await
     }
 
     /// Starts a request with any method.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let request = self.url(path).map(|url| Request::new(method, url));
-        RequestBuilder { client: self.clone(), request }
+        RequestBuilder {
+            client: self.clone(),
+            request,
+        }
     }
 
     /// Starts a GET request.
@@ -364,7 +383,9 @@ impl RequestBuilder {
 }
 
 /// Encodes a `Serialize` query into pairs (strings, numbers, booleans; `None` skipped).
-fn serde_urlencoded_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>, HttpError> {
+fn serde_urlencoded_pairs<Q: Serialize + ?Sized>(
+    query: &Q,
+) -> Result<Vec<(String, String)>, HttpError> {
     let value = serde_json::to_value(query)
         .map_err(|err| HttpError::config(format!("cannot encode query: {err}")))?;
     let mut pairs = Vec::new();

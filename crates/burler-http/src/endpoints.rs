@@ -42,14 +42,18 @@ pub fn render_path(template: &str, params: &[(&str, String)]) -> Result<String, 
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
-        let close = rest[open..]
-            .find('}')
-            .ok_or_else(|| HttpError::config(format!("unclosed {{ in path template {template:?}")))?;
+        let close = rest[open..].find('}').ok_or_else(|| {
+            HttpError::config(format!("unclosed {{ in path template {template:?}"))
+        })?;
         let name = &rest[open + 1..open + close];
         let (_, value) = params
             .iter()
             .find(|(param, _)| *param == name)
-            .ok_or_else(|| HttpError::config(format!("no value for {{{name}}} in path template {template:?}")))?;
+            .ok_or_else(|| {
+                HttpError::config(format!(
+                    "no value for {{{name}}} in path template {template:?}"
+                ))
+            })?;
         out.push_str(&encode_path_segment(value));
         rest = &rest[open + close + 1..];
     }
@@ -139,8 +143,16 @@ mod tests {
 
     #[test]
     fn renders_and_rejects_templates() {
-        assert_eq!(render_path("/a/{x}/b/{y}", &[("x", "1".into()), ("y", "é".into())]).unwrap(), "/a/1/b/%C3%A9");
+        assert_eq!(
+            render_path("/a/{x}/b/{y}", &[("x", "1".into()), ("y", "é".into())]).unwrap(),
+            "/a/1/b/%C3%A9"
+        );
         assert!(render_path("/a/{x", &[]).is_err());
-        assert!(render_path("/a/{x}", &[]).unwrap_err().to_string().contains("{x}"));
+        assert!(
+            render_path("/a/{x}", &[])
+                .unwrap_err()
+                .to_string()
+                .contains("{x}")
+        );
     }
 }

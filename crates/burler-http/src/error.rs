@@ -8,9 +8,26 @@ pub const BODY_EXCERPT_CHARS: usize = 200;
 
 /// Query parameter names whose values never appear in messages (compared lowercase).
 const SECRET_PARAMS: &[&str] = &[
-    "api_key", "apikey", "api-key", "key", "token", "access_token", "refresh_token", "id_token",
-    "auth", "authorization", "secret", "client_secret", "password", "passwd", "pwd", "signature",
-    "sig", "code", "session", "sessionid",
+    "api_key",
+    "apikey",
+    "api-key",
+    "key",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "auth",
+    "authorization",
+    "secret",
+    "client_secret",
+    "password",
+    "passwd",
+    "pwd",
+    "signature",
+    "sig",
+    "code",
+    "session",
+    "sessionid",
 ];
 
 /// An error from an HTTP source. Every variant names the request (method and redacted URL)
@@ -137,7 +154,9 @@ impl HttpError {
 
     /// Builds a [`HttpError::Config`].
     pub fn config(message: impl Into<String>) -> Self {
-        Self::Config { message: message.into() }
+        Self::Config {
+            message: message.into(),
+        }
     }
 
     /// Maps a reqwest error to a variant that names the request.
@@ -150,7 +169,11 @@ impl HttpError {
         let url = redact_url(url);
         let method = method.clone();
         if err.is_timeout() {
-            return Self::Timeout { method, url, after: timeout.unwrap_or_default() };
+            return Self::Timeout {
+                method,
+                url,
+                after: timeout.unwrap_or_default(),
+            };
         }
         let kind = if err.is_connect() {
             TransportKind::Connect
@@ -159,7 +182,12 @@ impl HttpError {
         } else {
             TransportKind::Other
         };
-        Self::Transport { method, url, kind, message: error_chain(&err) }
+        Self::Transport {
+            method,
+            url,
+            kind,
+            message: error_chain(&err),
+        }
     }
 }
 
@@ -181,7 +209,11 @@ pub fn redact_url(url: &Url) -> String {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| {
-            let value = if is_secret_param(&k) { "REDACTED".to_owned() } else { v.into_owned() };
+            let value = if is_secret_param(&k) {
+                "REDACTED".to_owned()
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), value)
         })
         .collect();
@@ -193,7 +225,9 @@ pub fn redact_url(url: &Url) -> String {
 pub fn is_secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     SECRET_PARAMS.contains(&name.as_str())
-        || ["_token", "_key", "_secret", "password", "signature"].iter().any(|s| name.ends_with(s))
+        || ["_token", "_key", "_secret", "password", "signature"]
+            .iter()
+            .any(|s| name.ends_with(s))
 }
 
 /// The first [`BODY_EXCERPT_CHARS`] characters of a body, whitespace collapsed to one line.
@@ -229,11 +263,18 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
-    if excerpt.is_empty() { String::new() } else { format!(": {excerpt}") }
+    if excerpt.is_empty() {
+        String::new()
+    } else {
+        format!(": {excerpt}")
+    }
 }
 
 fn cursor_suffix(cursor: &Option<String>) -> String {
-    cursor.as_ref().map(|c| format!(" (cursor {c:?})")).unwrap_or_default()
+    cursor
+        .as_ref()
+        .map(|c| format!(" (cursor {c:?})"))
+        .unwrap_or_default()
 }
 
 fn url_suffix(url: &Option<String>) -> String {
@@ -246,10 +287,14 @@ mod tests {
 
     #[test]
     fn redacts_secret_query_values_and_passwords() {
-        let url = Url::parse("https://u:pw@api.test/x?api_key=abc&page=2&access_token=t&my_secret=s")
-            .unwrap();
+        let url =
+            Url::parse("https://u:pw@api.test/x?api_key=abc&page=2&access_token=t&my_secret=s")
+                .unwrap();
         let text = redact_url(&url);
-        assert!(!text.contains("abc") && !text.contains("=t&") && !text.contains("pw@"), "{text}");
+        assert!(
+            !text.contains("abc") && !text.contains("=t&") && !text.contains("pw@"),
+            "{text}"
+        );
         assert!(text.contains("page=2"), "{text}");
         assert_eq!(text.matches("REDACTED").count(), 4, "{text}");
     }
@@ -270,7 +315,10 @@ mod tests {
             status: StatusCode::NOT_FOUND,
             body_excerpt: "no such order".into(),
         };
-        assert_eq!(err.to_string(), "GET http://h/x: HTTP 404 Not Found: no such order");
+        assert_eq!(
+            err.to_string(),
+            "GET http://h/x: HTTP 404 Not Found: no such order"
+        );
         assert!(!err.is_retryable());
         assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
     }

@@ -37,7 +37,11 @@ pub struct GraphQl {
 impl HttpClient {
     /// The GraphQL endpoint at `path` (relative to the base URL).
     pub fn graphql(&self, path: &str) -> GraphQl {
-        GraphQl { client: self.clone(), path: path.to_owned(), endpoint: None }
+        GraphQl {
+            client: self.clone(),
+            path: path.to_owned(),
+            endpoint: None,
+        }
     }
 }
 
@@ -50,7 +54,11 @@ impl GraphQl {
 
     /// Runs a query and decodes its `data`. A non-empty `errors` array is an
     /// [`HttpError::GraphQl`].
-    pub async fn query<T: DeserializeOwned>(&self, query: &str, variables: Value) -> Result<T, HttpError> {
+    pub async fn query<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: Value,
+    ) -> Result<T, HttpError> {
         let data = self.data(query, &variables).await?;
         serde_json::from_value(data).map_err(|err| HttpError::Decode {
             method: reqwest::Method::POST,
@@ -73,18 +81,27 @@ impl GraphQl {
     }
 
     fn redacted_url(&self) -> String {
-        self.client.url(&self.path).map(|url| redact_url(&url)).unwrap_or_else(|_| self.path.clone())
+        self.client
+            .url(&self.path)
+            .map(|url| redact_url(&url))
+            .unwrap_or_else(|_| self.path.clone())
     }
 
     async fn data(&self, query: &str, variables: &Value) -> Result<Value, HttpError> {
-        let mut request = self.client.post(&self.path).json_body(&json!({"query": query, "variables": variables}));
+        let mut request = self
+            .client
+            .post(&self.path)
+            .json_body(&json!({"query": query, "variables": variables}));
         if let Some(name) = &self.endpoint {
             request = request.endpoint(name);
         }
         let response = request.send().await?;
         let mut body: Value = response.json()?;
         if let Some(messages) = error_messages(&body) {
-            return Err(HttpError::GraphQl { url: self.redacted_url(), messages });
+            return Err(HttpError::GraphQl {
+                url: self.redacted_url(),
+                messages,
+            });
         }
         match body.get_mut("data").map(Value::take) {
             Some(data) if !data.is_null() => Ok(data),
@@ -95,11 +112,17 @@ impl GraphQl {
 
 /// The `errors` array as one line: messages joined with `; `, each with its path.
 fn error_messages(body: &Value) -> Option<String> {
-    let errors = body.get("errors")?.as_array().filter(|errors| !errors.is_empty())?;
+    let errors = body
+        .get("errors")?
+        .as_array()
+        .filter(|errors| !errors.is_empty())?;
     let messages: Vec<String> = errors
         .iter()
         .map(|error| {
-            let message = error.get("message").and_then(Value::as_str).unwrap_or("unknown error");
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
             let path = error.get("path").and_then(Value::as_array).map(|segments| {
                 segments
                     .iter()
@@ -143,7 +166,12 @@ impl ConnectionPages {
 
     /// The connection objects (with `nodes`/`edges` and `pageInfo`), one per page.
     pub fn pages(self) -> impl Stream<Item = Result<Value, HttpError>> + Send {
-        let state = ConnectionState { pages: self, cursor: None, seen: HashSet::new(), done: false };
+        let state = ConnectionState {
+            pages: self,
+            cursor: None,
+            seen: HashSet::new(),
+            done: false,
+        };
         futures::stream::unfold(state, |mut state| async move {
             if state.done {
                 return None;
@@ -155,12 +183,17 @@ impl ConnectionPages {
     }
 
     /// The nodes of every page (`nodes`, or `edges[].node`), decoded as `T`.
-    pub fn nodes<T: DeserializeOwned + Send + 'static>(self) -> impl Stream<Item = Result<T, HttpError>> + Send {
+    pub fn nodes<T: DeserializeOwned + Send + 'static>(
+        self,
+    ) -> impl Stream<Item = Result<T, HttpError>> + Send {
         use futures::StreamExt;
         let url = self.graphql.redacted_url();
         self.pages().flat_map(move |page| {
             let items: Vec<Result<T, HttpError>> = match page {
-                Ok(page) => take_nodes(page).into_iter().map(|node| decode_node(node, &url)).collect(),
+                Ok(page) => take_nodes(page)
+                    .into_iter()
+                    .map(|node| decode_node(node, &url))
+                    .collect(),
                 Err(err) => vec![Err(err)],
             };
             futures::stream::iter(items)
@@ -172,21 +205,37 @@ impl ConnectionState {
     async fn fetch(&mut self) -> Result<Value, HttpError> {
         let mut variables = self.pages.variables.clone();
         if let (Some(cursor), Value::Object(map)) = (&self.cursor, &mut variables) {
-            map.insert(self.pages.cursor_variable.clone(), Value::String(cursor.clone()));
+            map.insert(
+                self.pages.cursor_variable.clone(),
+                Value::String(cursor.clone()),
+            );
         }
-        let data = self.pages.graphql.data(&self.pages.query, &variables).await?;
+        let data = self
+            .pages
+            .graphql
+            .data(&self.pages.query, &variables)
+            .await?;
         let url = self.pages.graphql.redacted_url();
-        let connection = lookup(&data, &self.pages.connection).cloned().ok_or_else(|| HttpError::Decode {
-            method: reqwest::Method::POST,
-            url: url.clone(),
-            message: format!("no connection at data.{}", self.pages.connection),
-            body_excerpt: String::new(),
-        })?;
-        let has_next = lookup(&connection, "pageInfo.hasNextPage").and_then(Value::as_bool).unwrap_or(false);
-        let end_cursor = lookup(&connection, "pageInfo.endCursor").and_then(Value::as_str).map(str::to_owned);
+        let connection = lookup(&data, &self.pages.connection)
+            .cloned()
+            .ok_or_else(|| HttpError::Decode {
+                method: reqwest::Method::POST,
+                url: url.clone(),
+                message: format!("no connection at data.{}", self.pages.connection),
+                body_excerpt: String::new(),
+            })?;
+        let has_next = lookup(&connection, "pageInfo.hasNextPage")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let end_cursor = lookup(&connection, "pageInfo.endCursor")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         match end_cursor.filter(|_| has_next) {
             Some(cursor) if !self.seen.insert(cursor.clone()) => {
-                return Err(HttpError::PaginationLoop { url, cursor: Some(cursor) });
+                return Err(HttpError::PaginationLoop {
+                    url,
+                    cursor: Some(cursor),
+                });
             }
             Some(cursor) => self.cursor = Some(cursor),
             None => self.done = true,
@@ -200,7 +249,10 @@ fn take_nodes(mut connection: Value) -> Vec<Value> {
         return nodes;
     }
     match connection.get_mut("edges").map(Value::take) {
-        Some(Value::Array(edges)) => edges.into_iter().filter_map(|mut edge| edge.get_mut("node").map(Value::take)).collect(),
+        Some(Value::Array(edges)) => edges
+            .into_iter()
+            .filter_map(|mut edge| edge.get_mut("node").map(Value::take))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -224,13 +276,19 @@ mod tests {
             {"message": "not allowed", "path": ["orders", 0, "customer"]},
             {"message": "rate limited"}
         ]});
-        assert_eq!(error_messages(&body).unwrap(), "not allowed (at orders.0.customer); rate limited");
+        assert_eq!(
+            error_messages(&body).unwrap(),
+            "not allowed (at orders.0.customer); rate limited"
+        );
         assert_eq!(error_messages(&json!({"errors": [], "data": {}})), None);
     }
 
     #[test]
     fn nodes_from_nodes_or_edges() {
-        assert_eq!(take_nodes(json!({"nodes": [1, 2]})), vec![json!(1), json!(2)]);
+        assert_eq!(
+            take_nodes(json!({"nodes": [1, 2]})),
+            vec![json!(1), json!(2)]
+        );
         assert_eq!(take_nodes(json!({"edges": [{"node": 3}]})), vec![json!(3)]);
     }
 }

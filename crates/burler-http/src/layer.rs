@@ -31,7 +31,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// One behaviour wrapped around "send a request, get a response".
 pub trait Layer: Send + Sync + 'static {
     /// Handles `request`, usually by passing it (possibly changed) to `next`.
-    fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response, HttpError>>;
+    fn handle<'a>(
+        &'a self,
+        request: Request,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<Response, HttpError>>;
 }
 
 /// The rest of the stack below a layer. Cheap to copy: call [`Next::run`] as often as needed.
@@ -43,7 +47,9 @@ pub struct Next<'a> {
 
 impl std::fmt::Debug for Next<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Next").field("layers_left", &self.layers.len()).finish()
+        f.debug_struct("Next")
+            .field("layers_left", &self.layers.len())
+            .finish()
     }
 }
 
@@ -74,10 +80,20 @@ impl Transport {
         let url = request.url().clone();
         let timeout = request.as_reqwest().timeout().copied().or(self.timeout);
         let to_error = |err| HttpError::from_reqwest(&method, &url, timeout, err);
-        let response = self.client.execute(request.into_reqwest()).await.map_err(to_error)?;
+        let response = self
+            .client
+            .execute(request.into_reqwest())
+            .await
+            .map_err(to_error)?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(to_error)?;
-        Ok(Response::new(method.clone(), url.clone(), status, headers, body.to_vec()))
+        Ok(Response::new(
+            method.clone(),
+            url.clone(),
+            status,
+            headers,
+            body.to_vec(),
+        ))
     }
 }

@@ -42,7 +42,9 @@ pub mod paginate;
 pub mod rate_limit;
 pub mod retry;
 
-pub use auth::{ApiKey, AuthLayer, Authenticator, BasicAuth, BearerToken, Credential, OAuth2, Refresh};
+pub use auth::{
+    ApiKey, AuthLayer, Authenticator, BasicAuth, BearerToken, Credential, OAuth2, Refresh,
+};
 pub use client::{HttpClient, HttpClientBuilder, HttpConfig, RequestBuilder};
 pub use error::HttpError;
 pub use layer::{BoxFuture, Layer, Next};

@@ -19,12 +19,18 @@ pub struct Request {
 impl Request {
     /// A request without body or headers.
     pub fn new(method: Method, url: Url) -> Self {
-        Self { inner: reqwest::Request::new(method, url), endpoint: None }
+        Self {
+            inner: reqwest::Request::new(method, url),
+            endpoint: None,
+        }
     }
 
     /// Wraps a request built with reqwest.
     pub fn from_reqwest(inner: reqwest::Request) -> Self {
-        Self { inner, endpoint: None }
+        Self {
+            inner,
+            endpoint: None,
+        }
     }
 
     /// The method.
@@ -69,7 +75,10 @@ impl Request {
 
     /// A copy for a retry; `None` when the body is a stream that cannot be replayed.
     pub fn try_clone(&self) -> Option<Self> {
-        Some(Self { inner: self.inner.try_clone()?, endpoint: self.endpoint.clone() })
+        Some(Self {
+            inner: self.inner.try_clone()?,
+            endpoint: self.endpoint.clone(),
+        })
     }
 
     /// The wrapped reqwest request.
@@ -99,8 +108,20 @@ pub struct Response {
 
 impl Response {
     /// Builds a response (the transport does this; tests and custom layers may too).
-    pub fn new(method: Method, url: Url, status: StatusCode, headers: HeaderMap, body: Vec<u8>) -> Self {
-        Self { method, url, status, headers, body }
+    pub fn new(
+        method: Method,
+        url: Url,
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Self {
+        Self {
+            method,
+            url,
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The method of the request this answers.
@@ -140,7 +161,11 @@ impl Response {
 
     /// Decodes the JSON body. An empty body decodes as `null` (so `()` and `Option` work).
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
-        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"null" } else { &self.body };
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            &self.body
+        };
         serde_json::from_slice(body).map_err(|err| self.decode_error(err.to_string()))
     }
 

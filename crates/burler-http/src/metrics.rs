@@ -23,7 +23,9 @@ impl MetricsLayer {
     }
 
     async fn run(&self, request: Request, next: Next<'_>) -> Result<Response, HttpError> {
-        let endpoint = request.endpoint().map_or_else(|| request.url().path().to_owned(), str::to_owned);
+        let endpoint = request
+            .endpoint()
+            .map_or_else(|| request.url().path().to_owned(), str::to_owned);
         let started = Instant::now();
         let outcome = next.run(request).await;
         let seconds = started.elapsed().as_secs_f64();
@@ -31,20 +33,28 @@ impl MetricsLayer {
             Ok(response) => Some(response.status()),
             Err(err) => err.status(),
         };
-        let succeeded = outcome.is_ok() && status.is_some_and(|s| !s.is_client_error() && !s.is_server_error());
+        let succeeded =
+            outcome.is_ok() && status.is_some_and(|s| !s.is_client_error() && !s.is_server_error());
         let mut tags = Map::new();
         tags.insert("endpoint".into(), Value::String(endpoint));
         if let Some(status) = status {
             tags.insert("http_status_code".into(), Value::from(status.as_u16()));
         }
-        tags.insert("status".into(), Value::from(if succeeded { "succeeded" } else { "failed" }));
+        tags.insert(
+            "status".into(),
+            Value::from(if succeeded { "succeeded" } else { "failed" }),
+        );
         emit_timer("http_request_duration", seconds, tags);
         outcome
     }
 }
 
 impl Layer for MetricsLayer {
-    fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response, HttpError>> {
+    fn handle<'a>(
+        &'a self,
+        request: Request,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<Response, HttpError>> {
         Box::pin(self.run(request, next))
     }
 }
@@ -97,7 +107,13 @@ mod tests {
     #[test]
     fn python_separators() {
         let mut out = String::new();
-        push_python_json(&mut out, &serde_json::json!({"endpoint": "orders", "http_status_code": 200, "l": [1, 2]}));
-        assert_eq!(out, r#"{"endpoint": "orders", "http_status_code": 200, "l": [1, 2]}"#);
+        push_python_json(
+            &mut out,
+            &serde_json::json!({"endpoint": "orders", "http_status_code": 200, "l": [1, 2]}),
+        );
+        assert_eq!(
+            out,
+            r#"{"endpoint": "orders", "http_status_code": 200, "l": [1, 2]}"#
+        );
     }
 }

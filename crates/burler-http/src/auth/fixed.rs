@@ -9,8 +9,10 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
 /// A header value marked sensitive (never printed by reqwest's Debug).
 pub(crate) fn secret_header(value: &str) -> Result<HeaderValue, HttpError> {
-    let mut value = HeaderValue::from_str(value)
-        .map_err(|_| HttpError::Auth { url: None, message: "credential is not a valid header value".into() })?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| HttpError::Auth {
+        url: None,
+        message: "credential is not a valid header value".into(),
+    })?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -25,32 +27,53 @@ pub struct ApiKey {
 
 impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiKey").field("name", &self.name).field("in_query", &self.in_query).finish_non_exhaustive()
+        f.debug_struct("ApiKey")
+            .field("name", &self.name)
+            .field("in_query", &self.in_query)
+            .finish_non_exhaustive()
     }
 }
 
 impl ApiKey {
     /// Sends the key in header `name` (e.g. `x-api-key`).
     pub fn header(name: &str, value: impl Into<String>) -> Self {
-        Self { name: name.to_owned(), value: value.into(), in_query: false }
+        Self {
+            name: name.to_owned(),
+            value: value.into(),
+            in_query: false,
+        }
     }
 
     /// Sends the key as query parameter `name` (e.g. `api_key`; redacted in messages).
     pub fn query(name: &str, value: impl Into<String>) -> Self {
-        Self { name: name.to_owned(), value: value.into(), in_query: true }
+        Self {
+            name: name.to_owned(),
+            value: value.into(),
+            in_query: true,
+        }
     }
 
     pub(crate) fn apply(&self, request: &mut Request) -> Result<(), HttpError> {
         if self.in_query {
             let url = request.url_mut();
-            let kept: Vec<(String, String)> =
-                url.query_pairs().filter(|(k, _)| k != &self.name[..]).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-            url.query_pairs_mut().clear().extend_pairs(kept).append_pair(&self.name, &self.value);
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != &self.name[..])
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .append_pair(&self.name, &self.value);
             return Ok(());
         }
-        let name = HeaderName::from_bytes(self.name.as_bytes())
-            .map_err(|_| HttpError::Auth { url: None, message: format!("invalid header name {:?}", self.name) })?;
-        request.headers_mut().insert(name, secret_header(&self.value)?);
+        let name = HeaderName::from_bytes(self.name.as_bytes()).map_err(|_| HttpError::Auth {
+            url: None,
+            message: format!("invalid header name {:?}", self.name),
+        })?;
+        request
+            .headers_mut()
+            .insert(name, secret_header(&self.value)?);
         Ok(())
     }
 }
@@ -76,11 +99,16 @@ impl std::fmt::Debug for BearerToken {
 impl BearerToken {
     /// A fixed bearer token.
     pub fn new(token: impl Into<String>) -> Self {
-        Self { token: token.into() }
+        Self {
+            token: token.into(),
+        }
     }
 
     pub(crate) fn apply(&self, request: &mut Request) -> Result<(), HttpError> {
-        request.headers_mut().insert(AUTHORIZATION, secret_header(&format!("Bearer {}", self.token))?);
+        request.headers_mut().insert(
+            AUTHORIZATION,
+            secret_header(&format!("Bearer {}", self.token))?,
+        );
         Ok(())
     }
 }
@@ -106,12 +134,17 @@ impl std::fmt::Debug for BasicAuth {
 impl BasicAuth {
     /// User and password (an empty password is sent as `user:`).
     pub fn new(user: &str, password: &str) -> Self {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        Self { header: format!("Basic {encoded}") }
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Self {
+            header: format!("Basic {encoded}"),
+        }
     }
 
     pub(crate) fn apply(&self, request: &mut Request) -> Result<(), HttpError> {
-        request.headers_mut().insert(AUTHORIZATION, secret_header(&self.header)?);
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, secret_header(&self.header)?);
         Ok(())
     }
 }
@@ -129,7 +162,10 @@ mod tests {
 
     #[test]
     fn api_key_in_query_replaces_existing_and_basic_encodes() {
-        let mut request = Request::new(Method::GET, Url::parse("http://h/x?api_key=old&a=1").unwrap());
+        let mut request = Request::new(
+            Method::GET,
+            Url::parse("http://h/x?api_key=old&a=1").unwrap(),
+        );
         ApiKey::query("api_key", "new").apply(&mut request).unwrap();
         assert_eq!(request.url().query(), Some("a=1&api_key=new"));
         BasicAuth::new("u", "p").apply(&mut request).unwrap();

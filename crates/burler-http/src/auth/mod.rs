@@ -62,8 +62,14 @@ impl<A: Authenticator> AuthLayer<A> {
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        let Some(mut request) = spare else { return Ok(response) };
-        tracing::warn!("{} {}: 401 Unauthorized, refreshing the credential", request.method(), request.redacted_url());
+        let Some(mut request) = spare else {
+            return Ok(response);
+        };
+        tracing::warn!(
+            "{} {}: 401 Unauthorized, refreshing the credential",
+            request.method(),
+            request.redacted_url()
+        );
         if !self.auth.refresh().await? {
             return Ok(response);
         }
@@ -73,7 +79,11 @@ impl<A: Authenticator> AuthLayer<A> {
 }
 
 impl<A: Authenticator> Layer for AuthLayer<A> {
-    fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response, HttpError>> {
+    fn handle<'a>(
+        &'a self,
+        request: Request,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<Response, HttpError>> {
         Box::pin(self.run(request, next))
     }
 }

@@ -1,7 +1,7 @@
 //! OAuth2 token flows: client credentials and refresh token, against a token endpoint.
 
-use super::refresh::{Credential, Refresh};
 use super::Authenticator;
+use super::refresh::{Credential, Refresh};
 use crate::error::{HttpError, body_excerpt, redact_url};
 use crate::layer::BoxFuture;
 use crate::message::Request;
@@ -46,7 +46,11 @@ struct TokenResponse {
 
 impl OAuth2 {
     /// The client-credentials grant.
-    pub fn client_credentials(token_url: &str, client_id: &str, client_secret: &str) -> Result<Self, HttpError> {
+    pub fn client_credentials(
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<Self, HttpError> {
         Self::with_flow(token_url, client_id, client_secret, None, None)
     }
 
@@ -57,7 +61,13 @@ impl OAuth2 {
         client_secret: &str,
         scope: &str,
     ) -> Result<Self, HttpError> {
-        Self::with_flow(token_url, client_id, client_secret, Some(scope.to_owned()), None)
+        Self::with_flow(
+            token_url,
+            client_id,
+            client_secret,
+            Some(scope.to_owned()),
+            None,
+        )
     }
 
     /// The refresh-token grant.
@@ -67,7 +77,13 @@ impl OAuth2 {
         client_secret: &str,
         refresh_token: &str,
     ) -> Result<Self, HttpError> {
-        Self::with_flow(token_url, client_id, client_secret, None, Some(refresh_token.to_owned()))
+        Self::with_flow(
+            token_url,
+            client_id,
+            client_secret,
+            None,
+            Some(refresh_token.to_owned()),
+        )
     }
 
     fn with_flow(
@@ -98,8 +114,14 @@ impl OAuth2 {
 impl Flow {
     async fn fetch(&self) -> Result<Credential, HttpError> {
         let url = redact_url(&self.token_url);
-        let auth_error = |message: String| HttpError::Auth { url: Some(url.clone()), message };
-        let mut form = vec![("client_id", self.client_id.clone()), ("client_secret", self.client_secret.clone())];
+        let auth_error = |message: String| HttpError::Auth {
+            url: Some(url.clone()),
+            message,
+        };
+        let mut form = vec![
+            ("client_id", self.client_id.clone()),
+            ("client_secret", self.client_secret.clone()),
+        ];
         let mut stored = match &self.refresh_token {
             Some(token) => Some(token.lock().await),
             None => None,
@@ -122,12 +144,22 @@ impl Flow {
             .await
             .map_err(|err| auth_error(format!("token request failed: {err}")))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|err| auth_error(format!("token response broke: {err}")))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| auth_error(format!("token response broke: {err}")))?;
         if !status.is_success() {
-            return Err(auth_error(format!("token endpoint answered HTTP {status}: {}", body_excerpt(&body))));
+            return Err(auth_error(format!(
+                "token endpoint answered HTTP {status}: {}",
+                body_excerpt(&body)
+            )));
         }
-        let token: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|err| auth_error(format!("token response is not a token: {err}: {}", body_excerpt(&body))))?;
+        let token: TokenResponse = serde_json::from_slice(&body).map_err(|err| {
+            auth_error(format!(
+                "token response is not a token: {err}: {}",
+                body_excerpt(&body)
+            ))
+        })?;
         if let (Some(slot), Some(rotated)) = (stored.as_mut(), token.refresh_token) {
             **slot = rotated;
         }

@@ -27,29 +27,43 @@ enum Kind {
 
 impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential").field("expires_in", &self.expires_in).finish_non_exhaustive()
+        f.debug_struct("Credential")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
     }
 }
 
 impl Credential {
     /// `Authorization: Bearer <token>`.
     pub fn bearer(token: impl Into<String>) -> Self {
-        Self { kind: Kind::Bearer(BearerToken::new(token)), expires_in: None }
+        Self {
+            kind: Kind::Bearer(BearerToken::new(token)),
+            expires_in: None,
+        }
     }
 
     /// A key in header `name`.
     pub fn header(name: &str, value: impl Into<String>) -> Self {
-        Self { kind: Kind::ApiKey(ApiKey::header(name, value)), expires_in: None }
+        Self {
+            kind: Kind::ApiKey(ApiKey::header(name, value)),
+            expires_in: None,
+        }
     }
 
     /// A key in query parameter `name`.
     pub fn query(name: &str, value: impl Into<String>) -> Self {
-        Self { kind: Kind::ApiKey(ApiKey::query(name, value)), expires_in: None }
+        Self {
+            kind: Kind::ApiKey(ApiKey::query(name, value)),
+            expires_in: None,
+        }
     }
 
     /// HTTP basic auth.
     pub fn basic(user: &str, password: &str) -> Self {
-        Self { kind: Kind::Basic(BasicAuth::new(user, password)), expires_in: None }
+        Self {
+            kind: Kind::Basic(BasicAuth::new(user, password)),
+            expires_in: None,
+        }
     }
 
     /// The credential stops working after `lifetime` (OAuth2 `expires_in`): it is renewed
@@ -81,7 +95,9 @@ pub struct Refresh {
 
 impl std::fmt::Debug for Refresh {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Refresh").field("period", &self.period).finish_non_exhaustive()
+        f.debug_struct("Refresh")
+            .field("period", &self.period)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,7 +109,11 @@ impl Refresh {
         Fut: Future<Output = Result<Credential, E>> + Send + 'static,
         E: std::fmt::Display,
     {
-        Self { fetch: boxed(refresh_fn), period: Some(period), current: Mutex::new(None) }
+        Self {
+            fetch: boxed(refresh_fn),
+            period: Some(period),
+            current: Mutex::new(None),
+        }
     }
 
     /// Fetches the credential once, at first use; renewed only after a `401` or on expiry.
@@ -103,12 +123,20 @@ impl Refresh {
         Fut: Future<Output = Result<Credential, E>> + Send + 'static,
         E: std::fmt::Display,
     {
-        Self { fetch: boxed(refresh_fn), period: None, current: Mutex::new(None) }
+        Self {
+            fetch: boxed(refresh_fn),
+            period: None,
+            current: Mutex::new(None),
+        }
     }
 
     /// Built from an already boxed fetch function (used by OAuth2).
     pub(crate) fn from_fetch(fetch: Arc<FetchFn>) -> Self {
-        Self { fetch, period: None, current: Mutex::new(None) }
+        Self {
+            fetch,
+            period: None,
+            current: Mutex::new(None),
+        }
     }
 
     fn is_stale(&self, credential: &Credential, fetched: Instant) -> bool {
@@ -120,7 +148,10 @@ impl Refresh {
         expired || self.period.is_some_and(|period| age >= period)
     }
 
-    async fn renew(&self, slot: &mut Option<(Credential, Instant)>) -> Result<Credential, HttpError> {
+    async fn renew(
+        &self,
+        slot: &mut Option<(Credential, Instant)>,
+    ) -> Result<Credential, HttpError> {
         let credential = (self.fetch)().await?;
         *slot = Some((credential.clone(), Instant::now()));
         Ok(credential)
@@ -136,7 +167,10 @@ where
     Arc::new(move || {
         let future = refresh_fn();
         Box::pin(async move {
-            future.await.map_err(|err| HttpError::Auth { url: None, message: format!("credential refresh failed: {err}") })
+            future.await.map_err(|err| HttpError::Auth {
+                url: None,
+                message: format!("credential refresh failed: {err}"),
+            })
         })
     })
 }
@@ -146,7 +180,9 @@ impl Authenticator for Refresh {
         Box::pin(async move {
             let mut slot = self.current.lock().await;
             let credential = match slot.as_ref() {
-                Some((credential, fetched)) if !self.is_stale(credential, *fetched) => credential.clone(),
+                Some((credential, fetched)) if !self.is_stale(credential, *fetched) => {
+                    credential.clone()
+                }
                 _ => self.renew(&mut slot).await?,
             };
             drop(slot);
@@ -157,12 +193,6 @@ impl Authenticator for Refresh {
     fn refresh(&self) -> BoxFuture<'_, Result<bool, HttpError>> {
         Box::pin(async move {
             let mut slot = self.current.lock().await;
-            // Another request may have renewed it moments ago: do not renew twice.
-            if let Some((_, fetched)) = slot.as_ref() {
-                if fetched.elapsed() < Duration::from_millis(500) {
-                    return Ok(true);
-                }
-            }
             self.renew(&mut slot).await.map(|_| true)
         })
     }

@@ -8,11 +8,12 @@ pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     if path.is_empty() {
         return Some(value);
     }
-    path.split('.').try_fold(value, |current, segment| match current {
-        Value::Object(map) => map.get(segment),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
-    })
+    path.split('.')
+        .try_fold(value, |current, segment| match current {
+            Value::Object(map) => map.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
 }
 
 /// Removes and returns the value at a dotted path (`Value::Null` when absent).
@@ -53,7 +54,8 @@ mod tests {
 
     #[test]
     fn looks_up_and_takes_nested_values() {
-        let mut body = json!({"meta": {"next_cursor": "c2", "n": 3}, "data": [{"id": 1}], "empty": ""});
+        let mut body =
+            json!({"meta": {"next_cursor": "c2", "n": 3}, "data": [{"id": 1}], "empty": ""});
         assert_eq!(lookup(&body, "meta.next_cursor"), Some(&json!("c2")));
         assert_eq!(lookup(&body, "data.0.id"), Some(&json!(1)));
         assert_eq!(lookup_text(&body, "meta.n").as_deref(), Some("3"));

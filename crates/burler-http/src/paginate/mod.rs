@@ -22,7 +22,9 @@
 pub mod json_path;
 mod strategies;
 
-pub use strategies::{Cursor, LinkHeader, NextUrl, OffsetLimit, PageNumber, next_link, set_query_param};
+pub use strategies::{
+    Cursor, LinkHeader, NextUrl, OffsetLimit, PageNumber, next_link, set_query_param,
+};
 
 use crate::client::HttpClient;
 use crate::error::{HttpError, redact_url};
@@ -129,13 +131,24 @@ pub struct Paged {
 
 impl std::fmt::Debug for Paged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Paged").field("records_path", &self.records_path).finish_non_exhaustive()
+        f.debug_struct("Paged")
+            .field("records_path", &self.records_path)
+            .finish_non_exhaustive()
     }
 }
 
 impl Paged {
-    pub(crate) fn new(client: HttpClient, request: Result<Request, HttpError>, paginator: Box<dyn Paginator>) -> Self {
-        Self { client, request, paginator, records_path: String::new() }
+    pub(crate) fn new(
+        client: HttpClient,
+        request: Result<Request, HttpError>,
+        paginator: Box<dyn Paginator>,
+    ) -> Self {
+        Self {
+            client,
+            request,
+            paginator,
+            records_path: String::new(),
+        }
     }
 
     /// Where the records are in the body (`data`, `result.items`); default: the body is the list.
@@ -171,7 +184,9 @@ impl Paged {
     }
 
     /// The records of every page, decoded as `T`.
-    pub fn records<T: DeserializeOwned + Send + 'static>(self) -> impl Stream<Item = Result<T, HttpError>> + Send {
+    pub fn records<T: DeserializeOwned + Send + 'static>(
+        self,
+    ) -> impl Stream<Item = Result<T, HttpError>> + Send {
         self.pages().flat_map(|page| {
             let items: Vec<Result<T, HttpError>> = match page {
                 Ok(page) => decode_records(page),
@@ -209,14 +224,18 @@ struct Driver {
 
 impl Driver {
     async fn fetch_next(&mut self) -> Result<Option<Page>, HttpError> {
-        let Some(next) = self.next.take() else { return Ok(None) };
+        let Some(next) = self.next.take() else {
+            return Ok(None);
+        };
         if !self.seen.insert(next.url.to_string()) {
-            return Err(HttpError::PaginationLoop { url: redact_url(&next.url), cursor: next.cursor });
+            return Err(HttpError::PaginationLoop {
+                url: redact_url(&next.url),
+                cursor: next.cursor,
+            });
         }
-        let mut request = self
-            .template
-            .try_clone()
-            .ok_or_else(|| HttpError::config("a paginated request needs a body that can be sent again"))?;
+        let mut request = self.template.try_clone().ok_or_else(|| {
+            HttpError::config("a paginated request needs a body that can be sent again")
+        })?;
         *request.url_mut() = next.url;
         let response = self.client.execute(request).await?.error_for_status()?;
         let mut body: Value = response.json()?;

@@ -5,15 +5,28 @@ use super::{NextPage, Page, Paginator};
 use crate::error::HttpError;
 use reqwest::Url;
 
-/// Sets query parameter `name` to `value`, replacing any earlier value.
+/// Sets query parameter `name` to `value`: replaced where it stands, else appended.
 pub fn set_query_param(url: &mut Url, name: &str, value: &str) {
-    let kept: Vec<(String, String)> =
-        url.query_pairs().filter(|(k, _)| k != name).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    url.query_pairs_mut().clear().extend_pairs(kept).append_pair(name, value);
+    let mut found = false;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (key, old) in url.query_pairs() {
+        if key != name {
+            pairs.push((key.into_owned(), old.into_owned()));
+        } else if !found {
+            found = true;
+            pairs.push((key.into_owned(), value.to_owned()));
+        }
+    }
+    if !found {
+        pairs.push((name.to_owned(), value.to_owned()));
+    }
+    url.query_pairs_mut().clear().extend_pairs(pairs);
 }
 
 fn query_param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// `?page=1`, `?page=2`, … until a page is empty or shorter than the page size.
@@ -27,7 +40,11 @@ pub struct PageNumber {
 impl PageNumber {
     /// Page numbers in query parameter `param`, starting at 1.
     pub fn new(param: &str) -> Self {
-        Self { param: param.to_owned(), start: 1, size: None }
+        Self {
+            param: param.to_owned(),
+            start: 1,
+            size: None,
+        }
     }
 
     /// The first page number (some APIs count from 0).
@@ -53,10 +70,16 @@ impl Paginator for PageNumber {
     }
 
     fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
-        if self.size.as_ref().is_some_and(|(_, size)| page.records().len() < *size) {
+        if self
+            .size
+            .as_ref()
+            .is_some_and(|(_, size)| page.records().len() < *size)
+        {
             return Ok(None);
         }
-        let current = query_param(page.url(), &self.param).and_then(|p| p.parse::<u64>().ok()).unwrap_or(self.start);
+        let current = query_param(page.url(), &self.param)
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(self.start);
         let mut url = page.url().clone();
         set_query_param(&mut url, &self.param, &(current + 1).to_string());
         Ok(Some(NextPage::new(url)))
@@ -74,7 +97,11 @@ pub struct OffsetLimit {
 impl OffsetLimit {
     /// Offset and limit in the named query parameters.
     pub fn new(offset_param: &str, limit_param: &str, limit: usize) -> Self {
-        Self { offset_param: offset_param.to_owned(), limit_param: limit_param.to_owned(), limit: limit.max(1) }
+        Self {
+            offset_param: offset_param.to_owned(),
+            limit_param: limit_param.to_owned(),
+            limit: limit.max(1),
+        }
     }
 }
 
@@ -89,9 +116,15 @@ impl Paginator for OffsetLimit {
         if page.records().len() < self.limit {
             return Ok(None);
         }
-        let offset = query_param(page.url(), &self.offset_param).and_then(|o| o.parse::<usize>().ok()).unwrap_or(0);
+        let offset = query_param(page.url(), &self.offset_param)
+            .and_then(|o| o.parse::<usize>().ok())
+            .unwrap_or(0);
         let mut url = page.url().clone();
-        set_query_param(&mut url, &self.offset_param, &(offset + page.records().len()).to_string());
+        set_query_param(
+            &mut url,
+            &self.offset_param,
+            &(offset + page.records().len()).to_string(),
+        );
         Ok(Some(NextPage::new(url)))
     }
 }
@@ -107,13 +140,18 @@ pub struct Cursor {
 impl Cursor {
     /// Reads the cursor at `path` (e.g. `meta.next_cursor`), sends it as `param`.
     pub fn new(param: &str, path: &str) -> Self {
-        Self { param: param.to_owned(), path: path.to_owned() }
+        Self {
+            param: param.to_owned(),
+            path: path.to_owned(),
+        }
     }
 }
 
 impl Paginator for Cursor {
     fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
-        let Some(cursor) = lookup_text(page.body(), &self.path) else { return Ok(None) };
+        let Some(cursor) = lookup_text(page.body(), &self.path) else {
+            return Ok(None);
+        };
         let mut url = page.url().clone();
         set_query_param(&mut url, &self.param, &cursor);
         Ok(Some(NextPage::new(url).cursor(cursor)))
@@ -148,7 +186,9 @@ pub fn next_link(header: &str) -> Option<&str> {
 
 impl Paginator for LinkHeader {
     fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
-        let Some(target) = page.header("link").and_then(next_link) else { return Ok(None) };
+        let Some(target) = page.header("link").and_then(next_link) else {
+            return Ok(None);
+        };
         resolve(page, target).map(|url| Some(NextPage::new(url)))
     }
 }
@@ -163,14 +203,18 @@ pub struct NextUrl {
 impl NextUrl {
     /// Reads the next URL at `path`.
     pub fn new(path: &str) -> Self {
-        Self { path: path.to_owned() }
+        Self {
+            path: path.to_owned(),
+        }
     }
 }
 
 impl Paginator for NextUrl {
     fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
         match lookup(page.body(), &self.path).and_then(|v| v.as_str()) {
-            Some(target) if !target.is_empty() => resolve(page, target).map(|url| Some(NextPage::new(url))),
+            Some(target) if !target.is_empty() => {
+                resolve(page, target).map(|url| Some(NextPage::new(url)))
+            }
             _ => Ok(None),
         }
     }
@@ -191,15 +235,21 @@ mod tests {
 
     #[test]
     fn finds_next_link_among_several() {
-        let header = r#"<https://api.test/x?page=1>; rel="prev", <https://api.test/x?page=3>; rel="next""#;
+        let header =
+            r#"<https://api.test/x?page=1>; rel="prev", <https://api.test/x?page=3>; rel="next""#;
         assert_eq!(next_link(header), Some("https://api.test/x?page=3"));
-        assert_eq!(next_link(r#"<https://api.test/x?page=1>; rel="last""#), None);
+        assert_eq!(
+            next_link(r#"<https://api.test/x?page=1>; rel="last""#),
+            None
+        );
     }
 
     #[test]
     fn replaces_query_params() {
         let mut url = Url::parse("http://h/x?page=1&q=a").unwrap();
         set_query_param(&mut url, "page", "2");
-        assert_eq!(url.query(), Some("q=a&page=2"));
+        assert_eq!(url.query(), Some("page=2&q=a"));
+        set_query_param(&mut url, "n", "1");
+        assert_eq!(url.query(), Some("page=2&q=a&n=1"));
     }
 }

@@ -22,7 +22,14 @@ impl TokenBucket {
     pub(crate) fn new(rate: u32, per: Duration, burst: u32) -> Self {
         let per_token = per / rate.max(1);
         let burst = f64::from(burst.max(1));
-        Self { per_token, burst, state: Mutex::new(BucketState { tokens: burst, updated: Instant::now() }) }
+        Self {
+            per_token,
+            burst,
+            state: Mutex::new(BucketState {
+                tokens: burst,
+                updated: Instant::now(),
+            }),
+        }
     }
 
     /// Waits until a token is free and takes it. Waiters queue on the lock, so they are
@@ -31,7 +38,8 @@ impl TokenBucket {
         let mut state = self.state.lock().await;
         loop {
             let now = Instant::now();
-            let refill = now.duration_since(state.updated).as_secs_f64() / self.per_token.as_secs_f64();
+            let refill =
+                now.duration_since(state.updated).as_secs_f64() / self.per_token.as_secs_f64();
             state.tokens = (state.tokens + refill).min(self.burst);
             state.updated = now;
             if state.tokens >= 1.0 {

@@ -24,7 +24,11 @@ impl Default for RateLimitHeaders {
 impl RateLimitHeaders {
     /// Custom header names. The reset header holds epoch seconds or seconds from now.
     pub fn new(remaining: &str, reset: &str) -> Self {
-        Self { remaining: remaining.to_owned(), reset: reset.to_owned(), max_wait: Duration::from_secs(900) }
+        Self {
+            remaining: remaining.to_owned(),
+            reset: reset.to_owned(),
+            max_wait: Duration::from_secs(900),
+        }
     }
 
     /// The longest pause a reset header can impose.
@@ -40,7 +44,10 @@ impl RateLimitHeaders {
             return None;
         }
         let reset = response.header(&self.reset)?.trim();
-        let reset: u64 = reset.parse().ok().or_else(|| reset.parse::<f64>().ok().map(|s| s.ceil() as u64))?;
+        let reset: u64 = reset
+            .parse()
+            .ok()
+            .or_else(|| reset.parse::<f64>().ok().map(|s| s.ceil() as u64))?;
         let wait = if reset > EPOCH_THRESHOLD {
             let at = UNIX_EPOCH + Duration::from_secs(reset);
             at.duration_since(now).unwrap_or(Duration::ZERO)
@@ -61,7 +68,13 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", remaining.parse().unwrap());
         headers.insert("x-ratelimit-reset", reset.parse().unwrap());
-        Response::new(Method::GET, Url::parse("http://h/").unwrap(), StatusCode::OK, headers, Vec::new())
+        Response::new(
+            Method::GET,
+            Url::parse("http://h/").unwrap(),
+            StatusCode::OK,
+            headers,
+            Vec::new(),
+        )
     }
 
     #[test]
@@ -69,8 +82,17 @@ mod tests {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let headers = RateLimitHeaders::default();
         assert_eq!(headers.pause_after(&response("3", "10"), now), None);
-        assert_eq!(headers.pause_after(&response("0", "10"), now), Some(Duration::from_secs(10)));
-        assert_eq!(headers.pause_after(&response("0", "1700000042"), now), Some(Duration::from_secs(42)));
-        assert_eq!(headers.pause_after(&response("0", "1699999999"), now), Some(Duration::ZERO));
+        assert_eq!(
+            headers.pause_after(&response("0", "10"), now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            headers.pause_after(&response("0", "1700000042"), now),
+            Some(Duration::from_secs(42))
+        );
+        assert_eq!(
+            headers.pause_after(&response("0", "1699999999"), now),
+            Some(Duration::ZERO)
+        );
     }
 }

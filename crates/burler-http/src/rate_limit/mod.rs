@@ -40,7 +40,11 @@ impl RateLimitLayer {
 
     /// At most `rate` requests per `per`, at most `burst` of them back to back.
     pub fn with_burst(rate: u32, per: Duration, burst: u32) -> Self {
-        Self { bucket: Some(TokenBucket::new(rate, per, burst)), headers: None, paused_until: Mutex::new(None) }
+        Self {
+            bucket: Some(TokenBucket::new(rate, per, burst)),
+            headers: None,
+            paused_until: Mutex::new(None),
+        }
     }
 
     /// At most `rate` requests per second.
@@ -55,7 +59,11 @@ impl RateLimitLayer {
 
     /// No fixed rate: only the pauses the API's rate-limit headers ask for.
     pub fn from_headers(headers: RateLimitHeaders) -> Self {
-        Self { bucket: None, headers: Some(headers), paused_until: Mutex::new(None) }
+        Self {
+            bucket: None,
+            headers: Some(headers),
+            paused_until: Mutex::new(None),
+        }
     }
 
     /// Also pause when the API reports its quota used up.
@@ -65,15 +73,27 @@ impl RateLimitLayer {
     }
 
     fn pause_deadline(&self) -> Option<Instant> {
-        *self.paused_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn note_response(&self, response: &Response) {
         let Some(headers) = &self.headers else { return };
-        let Some(wait) = headers.pause_after(response, SystemTime::now()) else { return };
-        tracing::warn!("rate limit reached at {}: pausing requests for {:.3}s", crate::error::redact_url(response.url()), wait.as_secs_f64());
+        let Some(wait) = headers.pause_after(response, SystemTime::now()) else {
+            return;
+        };
+        tracing::warn!(
+            "rate limit reached at {}: pausing requests for {:.3}s",
+            crate::error::redact_url(response.url()),
+            wait.as_secs_f64()
+        );
         let until = Instant::now() + wait;
-        let mut paused = self.paused_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if paused.is_none_or(|current| current < until) {
             *paused = Some(until);
         }
@@ -95,7 +115,11 @@ impl RateLimitLayer {
 }
 
 impl Layer for RateLimitLayer {
-    fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response, HttpError>> {
+    fn handle<'a>(
+        &'a self,
+        request: Request,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<Response, HttpError>> {
         Box::pin(self.run(request, next))
     }
 }

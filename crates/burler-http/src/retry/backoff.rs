@@ -34,7 +34,11 @@ impl ExponentialBackoff {
     /// Waits from `min` doubling up to `max` (swapped if given the wrong way round); jitter 0.5.
     pub fn new(min: Duration, max: Duration) -> Self {
         let (min, max) = if min <= max { (min, max) } else { (max, min) };
-        Self { min, max, jitter: 0.5 }
+        Self {
+            min,
+            max,
+            jitter: 0.5,
+        }
     }
 
     /// The share of each wait that is random, from 0 (none) to 1 (anywhere from 0 to the wait).
@@ -71,7 +75,8 @@ mod tests {
 
     #[test]
     fn doubles_then_caps_and_jitter_stays_below_base() {
-        let backoff = ExponentialBackoff::new(Duration::from_millis(100), Duration::from_millis(500));
+        let backoff =
+            ExponentialBackoff::new(Duration::from_millis(100), Duration::from_millis(500));
         assert_eq!(backoff.base_delay(1), Duration::from_millis(100));
         assert_eq!(backoff.base_delay(3), Duration::from_millis(400));
         assert_eq!(backoff.base_delay(9), Duration::from_millis(500));

@@ -41,16 +41,21 @@ impl RetryLayer {
     }
 
     /// The wait before retry `retry` after `outcome`, `Retry-After` first.
-    fn wait_for(&self, retry: u32, outcome: &Result<Response, HttpError>) -> Result<Duration, String> {
+    fn wait_for(
+        &self,
+        retry: u32,
+        outcome: &Result<Response, HttpError>,
+    ) -> Result<Duration, String> {
         let asked = outcome
             .as_ref()
             .ok()
             .and_then(|response| response.header("retry-after"))
             .and_then(|value| parse_retry_after(value, SystemTime::now()));
         match asked {
-            Some(wait) if wait > self.policy.max_retry_after => {
-                Err(format!("server asked to wait {wait:?} (Retry-After), more than the allowed {:?}", self.policy.max_retry_after))
-            }
+            Some(wait) if wait > self.policy.max_retry_after => Err(format!(
+                "server asked to wait {wait:?} (Retry-After), more than the allowed {:?}",
+                self.policy.max_retry_after
+            )),
             Some(wait) => Ok(wait),
             None => Ok(self.policy.backoff.delay(retry)),
         }
@@ -64,20 +69,37 @@ impl RetryLayer {
             let spare = current.try_clone();
             let outcome = next.run(current).await;
             let Some(spare) = spare else { return outcome };
-            if attempt >= self.policy.max_attempts || !self.policy.predicate.should_retry(&outcome) {
+            if attempt >= self.policy.max_attempts || !self.policy.predicate.should_retry(&outcome)
+            {
                 if attempt > 1 && self.policy.predicate.should_retry(&outcome) {
-                    tracing::warn!("giving up on {} {} after {attempt} attempts: {}", spare.method(), spare.redacted_url(), describe(&outcome));
+                    tracing::warn!(
+                        "giving up on {} {} after {attempt} attempts: {}",
+                        spare.method(),
+                        spare.redacted_url(),
+                        describe(&outcome)
+                    );
                 }
                 return outcome;
             }
             let wait = match self.wait_for(attempt, &outcome) {
                 Ok(wait) if waited + wait <= self.policy.max_total_wait => wait,
                 Ok(wait) => {
-                    tracing::warn!("giving up on {} {}: waiting {wait:?} more would pass the retry budget of {:?}: {}", spare.method(), spare.redacted_url(), self.policy.max_total_wait, describe(&outcome));
+                    tracing::warn!(
+                        "giving up on {} {}: waiting {wait:?} more would pass the retry budget of {:?}: {}",
+                        spare.method(),
+                        spare.redacted_url(),
+                        self.policy.max_total_wait,
+                        describe(&outcome)
+                    );
                     return outcome;
                 }
                 Err(why) => {
-                    tracing::warn!("giving up on {} {}: {why}: {}", spare.method(), spare.redacted_url(), describe(&outcome));
+                    tracing::warn!(
+                        "giving up on {} {}: {why}: {}",
+                        spare.method(),
+                        spare.redacted_url(),
+                        describe(&outcome)
+                    );
                     return outcome;
                 }
             };
@@ -99,7 +121,11 @@ impl RetryLayer {
 }
 
 impl Layer for RetryLayer {
-    fn handle<'a>(&'a self, request: Request, next: Next<'a>) -> BoxFuture<'a, Result<Response, HttpError>> {
+    fn handle<'a>(
+        &'a self,
+        request: Request,
+        next: Next<'a>,
+    ) -> BoxFuture<'a, Result<Response, HttpError>> {
         Box::pin(self.run(request, next))
     }
 }

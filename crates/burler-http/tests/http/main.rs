@@ -1,0 +1,11 @@
+//! Behaviour tests of burler-http against loopback servers.
+
+mod auth;
+mod endpoints;
+mod faults;
+mod graphql;
+mod metrics;
+mod paginate;
+mod rate_limit;
+mod retry;
+mod support;

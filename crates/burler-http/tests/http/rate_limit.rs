@@ -1,0 +1,73 @@
+//! Rate limits: token bucket spacing and pauses asked for by headers.
+
+use crate::support::*;
+use axum::Router;
+use axum::routing::get;
+use burler_http::{RateLimitHeaders, RateLimitLayer};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn token_bucket_spaces_requests() {
+    let base = serve(Router::new().route("/x", get(|| async { "{}" }))).await;
+    let client = builder(&base)
+        .layer(RateLimitLayer::with_burst(20, Duration::from_secs(1), 1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..6 {
+        client.get("x").send().await.unwrap();
+    }
+    // The first goes at once, then one every 50 ms.
+    assert!(started.elapsed() >= ms(240), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn burst_goes_through_without_waiting() {
+    let base = serve(Router::new().route("/x", get(|| async { "{}" }))).await;
+    let client = builder(&base)
+        .layer(RateLimitLayer::per_minute(60))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..5 {
+        client.get("x").send().await.unwrap();
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn exhausted_quota_pauses_until_reset() {
+    let times: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let seen = times.clone();
+    let router = Router::new().route(
+        "/x",
+        get(move || {
+            let mut seen = seen.lock().unwrap();
+            seen.push(Instant::now());
+            let remaining = if seen.len() == 1 { "0" } else { "10" };
+            async move {
+                (
+                    [("ratelimit-left", remaining), ("ratelimit-reset-in", "1")],
+                    "{}",
+                )
+            }
+        }),
+    );
+    let base = serve(router).await;
+    let headers = RateLimitHeaders::new("ratelimit-left", "ratelimit-reset-in");
+    let client = builder(&base)
+        .layer(RateLimitLayer::from_headers(headers))
+        .build()
+        .unwrap();
+    client.get("x").send().await.unwrap();
+    client.get("x").send().await.unwrap();
+    client.get("x").send().await.unwrap();
+    let times = times.lock().unwrap();
+    assert!(times[1] - times[0] >= ms(950), "{:?}", times[1] - times[0]);
+    assert!(times[2] - times[1] < ms(500), "no pause once quota is back");
+}
