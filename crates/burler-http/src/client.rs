@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The HTTP part of a tap's config, ready to deserialize from the config file.
+/// The HTTP part of a tap's config, ready to deserialize from the config file (and to
+/// `#[serde(flatten)]` into a tap's own config; its JSON Schema comes with it).
 ///
 /// ```
 /// let config: burler_http::HttpConfig = serde_json::from_str(
@@ -23,7 +24,7 @@ use std::time::Duration;
 /// let client = config.builder("tap-shop", "0.1.0").unwrap().build().unwrap();
 /// assert_eq!(client.base_url().as_str(), "https://api.example.com/v1/");
 /// ```
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HttpConfig {
     /// Base URL every request path is joined to.
     pub base_url: String,
@@ -348,6 +349,14 @@ impl RequestBuilder {
                 HeaderValue::from_static("application/json"),
             );
             *request.as_reqwest_mut().body_mut() = Some(bytes.into());
+            Ok(())
+        })
+    }
+
+    /// A timeout for this request only (overrides the client's).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.map(|request| {
+            *request.as_reqwest_mut().timeout_mut() = Some(timeout);
             Ok(())
         })
     }

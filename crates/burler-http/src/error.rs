@@ -117,9 +117,12 @@ pub enum HttpError {
 pub enum TransportKind {
     /// The connection could not be opened.
     Connect,
+    /// The connection broke while the request was sent or before the response headers
+    /// arrived (reset, closed by the server).
+    Request,
     /// The connection broke while the body was read (reset, truncated).
     Body,
-    /// Any other transport failure.
+    /// Any other failure (a request reqwest cannot send, a redirect loop): not retried.
     Other,
 }
 
@@ -127,6 +130,7 @@ impl std::fmt::Display for TransportKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Connect => "connection failed",
+            Self::Request => "connection broke before the response",
             Self::Body => "connection broke while reading the body",
             Self::Other => "request failed",
         })
@@ -139,7 +143,8 @@ impl HttpError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Status { status, .. } => is_retryable_status(*status),
-            Self::Timeout { .. } | Self::Transport { .. } => true,
+            Self::Timeout { .. } => true,
+            Self::Transport { kind, .. } => *kind != TransportKind::Other,
             _ => false,
         }
     }
@@ -179,6 +184,8 @@ impl HttpError {
             TransportKind::Connect
         } else if err.is_body() || err.is_decode() {
             TransportKind::Body
+        } else if err.is_request() {
+            TransportKind::Request
         } else {
             TransportKind::Other
         };

@@ -24,6 +24,39 @@ async fn connection_closed_mid_body_is_retried() {
 }
 
 #[tokio::test]
+async fn connection_closed_before_any_response_is_retried() {
+    let (base, connections) = raw_server(vec!["", GOOD]).await;
+    let data: Data = client(&base).get("x").json().await.unwrap();
+    assert_eq!(data.data, vec![1, 2]);
+    assert_eq!(connections.get(), 2);
+}
+
+#[tokio::test]
+async fn unsupported_scheme_is_not_retried() {
+    let err = client("http://127.0.0.1:9")
+        .get("ftp://127.0.0.1:9/x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            HttpError::Transport {
+                kind: TransportKind::Other,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(
+        err.to_string()
+            .starts_with("GET ftp://127.0.0.1:9/x: request failed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn connection_always_cut_ends_in_a_one_line_body_error() {
     let (base, connections) = raw_server(vec![CUT_MID_BODY]).await;
     let err = client(&base).get("x").send().await.unwrap_err();
