@@ -427,3 +427,61 @@ pub(crate) fn query_text(value: &serde_json::Value) -> Option<String> {
         other => Some(other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_join_below_the_base_path() {
+        let client = HttpClient::builder("https://api.test/v1")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.url("/orders/7").unwrap().as_str(),
+            "https://api.test/v1/orders/7"
+        );
+        assert_eq!(
+            client.url("orders?x=1").unwrap().as_str(),
+            "https://api.test/v1/orders?x=1"
+        );
+        assert_eq!(
+            client.url("https://other.test/a").unwrap().as_str(),
+            "https://other.test/a"
+        );
+        assert!(
+            rustls::crypto::CryptoProvider::get_default().is_some(),
+            "building installs a TLS provider"
+        );
+    }
+
+    #[test]
+    fn config_sets_user_agent_and_rejects_bad_values() {
+        let config = HttpConfig {
+            base_url: "not a url".into(),
+            ..HttpConfig::default()
+        };
+        assert!(
+            config
+                .builder("tap-x", "1.0")
+                .unwrap_err()
+                .to_string()
+                .contains("invalid base URL")
+        );
+        let mut config = HttpConfig {
+            base_url: "http://h".into(),
+            ..HttpConfig::default()
+        };
+        config.headers.insert("bad header".into(), "v".into());
+        assert!(config.builder("tap-x", "1.0").is_err());
+    }
+
+    #[test]
+    fn query_encoding_skips_none_and_prints_numbers() {
+        let pairs =
+            serde_urlencoded_pairs(&[("a", serde_json::json!(1)), ("b", serde_json::Value::Null)])
+                .unwrap();
+        assert_eq!(pairs, vec![("a".to_owned(), "1".to_owned())]);
+    }
+}

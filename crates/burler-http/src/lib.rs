@@ -28,7 +28,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! TLS is rustls with the `ring` provider (installed when a client is built).
+//! # TLS
+//! HTTPS is rustls (`reqwest/rustls-no-provider`) with the `ring` crypto provider, installed
+//! as the process default when the first client is built (an application that installed
+//! another provider keeps it). reqwest's default `rustls` feature would pull `aws-lc-rs`,
+//! whose C build script alone takes ~45 s on a 2-core machine against ~2 s for `ring`.
 
 pub mod auth;
 mod client;

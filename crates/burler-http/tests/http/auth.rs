@@ -18,7 +18,8 @@ fn echo() -> Router {
         get(|headers: HeaderMap, uri: axum::http::Uri| async move {
             let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
             let key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-            Json(json!({"authorization": auth, "x-api-key": key, "query": uri.query().unwrap_or("")}))
+            let agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            Json(json!({"authorization": auth, "x-api-key": key, "query": uri.query().unwrap_or(""), "user-agent": agent}))
         }),
     )
 }
@@ -35,6 +36,7 @@ async fn fixed_credentials_are_applied() {
         .await
         .unwrap();
     assert_eq!(bearer["authorization"], "Bearer t0k");
+    assert_eq!(bearer["user-agent"], "tap-test/0.0.1");
     let basic: Value = builder(&base)
         .auth(BasicAuth::new("u", "p"))
         .build()
