@@ -17,7 +17,8 @@
 //! ```
 //!
 //! The stream ends on an empty page or when the strategy finds no next page. A page URL
-//! seen before (a repeated cursor or link) ends it with [`HttpError::PaginationLoop`].
+//! seen before (a repeated cursor or link), or a page whose records repeat the previous
+//! page's (an API ignoring the page parameter), ends it with [`HttpError::PaginationLoop`].
 
 pub mod json_path;
 mod strategies;
@@ -170,6 +171,7 @@ impl Paged {
                     next: Some(NextPage::new(first)),
                     seen: HashSet::new(),
                     fetched: 0,
+                    previous_records: None,
                 })
             }
             Err(err) => return futures::stream::once(async { Err(err) }).left_stream(),
@@ -220,6 +222,7 @@ struct Driver {
     next: Option<NextPage>,
     seen: HashSet<String>,
     fetched: usize,
+    previous_records: Option<u64>,
 }
 
 impl Driver {
@@ -250,6 +253,16 @@ impl Driver {
                 )));
             }
         };
+        let cursor = next.cursor;
+        if !records.is_empty() {
+            let fingerprint = fingerprint(&records);
+            if self.previous_records.replace(fingerprint) == Some(fingerprint) {
+                return Err(HttpError::PaginationLoop {
+                    url: redact_url(response.url()),
+                    cursor,
+                });
+            }
+        }
         self.fetched += 1;
         let page = Page {
             number: self.fetched,
@@ -264,6 +277,16 @@ impl Driver {
         }
         Ok(Some(page))
     }
+}
+
+/// A hash of a page's records, to notice an API that serves the same page again.
+fn fingerprint(records: &[Value]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for record in records {
+        record.to_string().hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 fn kind_of(value: &Value) -> &'static str {

@@ -57,7 +57,7 @@ fn shop(base_for_links: String) -> Router {
         .route(
             "/stuck",
             get(|Query(q): Params| async move {
-                let from = param(&q, "cursor", 0);
+                let from = if q.contains_key("cursor") { 10 } else { 0 };
                 Json(json!({"data": items(from, 10), "meta": {"next_cursor": "abc"}}))
             }),
         )
@@ -90,6 +90,10 @@ fn shop(base_for_links: String) -> Router {
                 };
                 Json(json!({"items": items((page - 1) * 10, 10), "next": next}))
             }),
+        )
+        .route(
+            "/ignores-page",
+            get(|| async { Json(json!({"data": items(0, 10)})) }),
         )
         .route(
             "/empty",
@@ -220,6 +224,23 @@ async fn repeated_cursor_is_a_loop_error_naming_url_and_cursor() {
         format!(
             "pagination loop at {base}/stuck?cursor=abc: page already fetched (cursor \"abc\")"
         )
+    );
+}
+
+#[tokio::test]
+async fn api_ignoring_the_page_parameter_is_a_loop_error() {
+    let base = shop_base().await;
+    let err = client(&base)
+        .get("ignores-page")
+        .paginate(PageNumber::new("page"))
+        .records_at("data")
+        .records::<Value>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("pagination loop at {base}/ignores-page?page=2: page already fetched")
     );
 }
 
