@@ -268,3 +268,28 @@ async fn oauth2_token_endpoint_rejection_names_the_endpoint() {
         )
     );
 }
+
+#[tokio::test]
+async fn concurrent_first_requests_fetch_the_credential_once() {
+    let fetches = Counter::default();
+    let counter = fetches.clone();
+    let refresh = Refresh::one_time(move || {
+        counter.hit();
+        async {
+            tokio::time::sleep(ms(50)).await;
+            Ok::<_, HttpError>(Credential::bearer("shared"))
+        }
+    });
+    let base = serve(echo()).await;
+    let client = builder(&base).auth(refresh).build().unwrap();
+    let tasks: Vec<_> = (0..5)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get("whoami").json::<Value>().await.unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap()["authorization"], "Bearer shared");
+    }
+    assert_eq!(fetches.get(), 1);
+}

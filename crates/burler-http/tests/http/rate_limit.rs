@@ -71,3 +71,23 @@ async fn exhausted_quota_pauses_until_reset() {
     assert!(times[1] - times[0] >= ms(950), "{:?}", times[1] - times[0]);
     assert!(times[2] - times[1] < ms(500), "no pause once quota is back");
 }
+
+#[tokio::test]
+async fn clones_share_one_limiter_across_concurrent_tasks() {
+    let base = serve(Router::new().route("/x", get(|| async { "{}" }))).await;
+    let client = builder(&base)
+        .layer(RateLimitLayer::with_burst(20, Duration::from_secs(1), 1))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get("x").send().await.map(|_| ()) })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert!(started.elapsed() >= ms(240), "{:?}", started.elapsed());
+}
