@@ -74,7 +74,7 @@ pub fn encode_path_segment(value: &str) -> String {
     out
 }
 
-/// Declares a typed API client; see the [module docs](crate::endpoints).
+/// Declares a typed API client; see the [module docs](mod@crate::endpoints).
 ///
 /// Each line: `name: VERB "/path/{param}" (param: Type, ..) query(q: Type, ..) body(Type) -> Response;`
 /// where the parameter list, `query(..)` and `body(..)` are optional, in that order.
