@@ -1,0 +1,35 @@
+//! The Singer protocol, usable without the burler framework: messages (written and parsed), a
+//! streaming message reader, the catalog with breadcrumb metadata and selection rules, state with
+//! bookmarks, and singer-python metric lines. No async runtime, no CLI: a target, a checker or a
+//! test tool can depend on this crate alone.
+//!
+//! ```
+//! use burler_singer::{Message, State};
+//! let line = r#"{"type":"STATE","value":{"bookmarks":{"users":{"replication_key_value":5}}}}"#;
+//! let Message::State(state) = Message::parse(line).unwrap() else { unreachable!() };
+//! let state = State::from_value(state.value).unwrap();
+//! assert_eq!(state.replication_key_value("users"), Some(&serde_json::json!(5)));
+//! ```
+
+pub mod catalog;
+pub mod error;
+pub mod message;
+pub mod metadata;
+pub mod metrics;
+pub mod reader;
+pub mod selection;
+pub mod state;
+pub mod visitor;
+
+pub use catalog::{Catalog, CatalogEntry, ReplicationMethod};
+pub use error::ProtocolError;
+pub use message::{
+    ActivateVersionMessage, BatchEncoding, BatchMessage, Message, RecordEncoder, RecordMessage,
+    SchemaMessage, StateMessage, format_time_extracted,
+};
+pub use metadata::{Breadcrumb, Inclusion, Metadata, keys};
+pub use metrics::{Metric, MetricKind, parse_metric_line};
+pub use reader::{MessageReader, ReadError, read_messages};
+pub use selection::FieldSelection;
+pub use state::{State, StreamBookmark};
+pub use visitor::{NodeMetadata, SchemaNode, visit_schema};

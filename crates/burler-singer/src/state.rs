@@ -1,0 +1,234 @@
+//! State: per-stream bookmarks and `currently_syncing`, in the conventional singer-python shape,
+//! accepting singer-sdk's additions (`partitions`, `progress_markers`) and unknown keys without loss.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{ProtocolError, read_json_file};
+
+/// A tap's state: `{"currently_syncing": ..., "bookmarks": {...}}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Per-stream bookmarks.
+    #[serde(default)]
+    pub bookmarks: IndexMap<String, StreamBookmark>,
+    /// The stream being synced when the state was written (`null` when none).
+    #[serde(default)]
+    pub currently_syncing: Option<String>,
+    /// Other top-level keys, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The bookmark of one stream.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StreamBookmark {
+    /// The replication key the value belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_key: Option<String>,
+    /// The bookmark value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication_key_value: Option<Value>,
+    /// The table version of an unfinished FULL_TABLE sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    /// singer-sdk's per-partition bookmarks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<Vec<Value>>,
+    /// Other keys (`progress_markers`, custom positions), kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl State {
+    /// Reads a state value; `{}` is fine, wrong shapes are named.
+    pub fn from_value(v: Value) -> Result<State, ProtocolError> {
+        let Value::Object(obj) = &v else {
+            return Err(ProtocolError::shape("state", "must be a JSON object"));
+        };
+        match obj.get("bookmarks") {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(_) => return Err(ProtocolError::shape("state", "\"bookmarks\" must be an object")),
+        }
+        if let Some(Value::Object(bookmarks)) = obj.get("bookmarks") {
+            for (stream, b) in bookmarks {
+                if !b.is_object() {
+                    return Err(ProtocolError::shape(
+                        "state",
+                        format!("bookmark of stream {stream:?} must be an object"),
+                    ));
+                }
+                if let Some(version) = b.get("version")
+                    && !version.is_null()
+                    && !version.is_i64()
+                {
+                    return Err(ProtocolError::shape(
+                        "state",
+                        format!("\"version\" of stream {stream:?} must be an integer"),
+                    ));
+                }
+                if let Some(p) = b.get("partitions")
+                    && !p.is_array()
+                    && !p.is_null()
+                {
+                    return Err(ProtocolError::shape(
+                        "state",
+                        format!("\"partitions\" of stream {stream:?} must be a list"),
+                    ));
+                }
+            }
+        }
+        match obj.get("currently_syncing") {
+            None | Some(Value::Null) | Some(Value::String(_)) => {}
+            Some(_) => {
+                return Err(ProtocolError::shape(
+                    "state",
+                    "\"currently_syncing\" must be a string or null",
+                ));
+            }
+        }
+        let mut v = v;
+        if let Some(obj) = v.as_object_mut()
+            && obj.get("bookmarks").is_some_and(Value::is_null)
+        {
+            obj.remove("bookmarks");
+        }
+        serde_json::from_value(v).map_err(|e| ProtocolError::shape("state", format!("wrong shape: {e}")))
+    }
+
+    /// Reads a state file; errors name the file.
+    pub fn from_path(path: &Path) -> Result<State, ProtocolError> {
+        let value = read_json_file("state", path)?;
+        State::from_value(value).map_err(|e| e.in_file(path))
+    }
+
+    /// The state as JSON.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// The bookmark of `stream`.
+    pub fn bookmark(&self, stream: &str) -> Option<&StreamBookmark> {
+        self.bookmarks.get(stream)
+    }
+
+    /// The bookmark of `stream`, created when missing.
+    pub fn bookmark_mut(&mut self, stream: &str) -> &mut StreamBookmark {
+        self.bookmarks.entry(stream.to_owned()).or_default()
+    }
+
+    /// `replication_key_value` of `stream`.
+    pub fn replication_key_value(&self, stream: &str) -> Option<&Value> {
+        self.bookmark(stream)?.replication_key_value.as_ref()
+    }
+
+    /// Sets `replication_key` and `replication_key_value` of `stream`.
+    pub fn set_replication_key_value(&mut self, stream: &str, key: &str, value: Value) {
+        let b = self.bookmark_mut(stream);
+        b.replication_key = Some(key.to_owned());
+        b.replication_key_value = Some(value);
+    }
+
+    /// The table version of `stream`.
+    pub fn version(&self, stream: &str) -> Option<i64> {
+        self.bookmark(stream)?.version
+    }
+
+    /// Sets the table version of `stream`.
+    pub fn set_version(&mut self, stream: &str, version: i64) {
+        self.bookmark_mut(stream).version = Some(version);
+    }
+
+    /// Clears the table version of `stream`.
+    pub fn clear_version(&mut self, stream: &str) {
+        if let Some(b) = self.bookmarks.get_mut(stream) {
+            b.version = None;
+        }
+    }
+
+    /// The stream being synced.
+    pub fn currently_syncing(&self) -> Option<&str> {
+        self.currently_syncing.as_deref()
+    }
+
+    /// Sets (or clears) the stream being synced.
+    pub fn set_currently_syncing(&mut self, stream: Option<&str>) {
+        self.currently_syncing = stream.map(str::to_owned);
+    }
+
+    /// Any key of `stream`'s bookmark (known keys included).
+    pub fn get_bookmark_value(&self, stream: &str, key: &str) -> Option<&Value> {
+        let b = self.bookmark(stream)?;
+        match key {
+            "replication_key_value" => b.replication_key_value.as_ref(),
+            _ => b.extra.get(key),
+        }
+    }
+
+    /// Sets any key of `stream`'s bookmark.
+    pub fn set_bookmark_value(&mut self, stream: &str, key: &str, value: Value) {
+        let b = self.bookmark_mut(stream);
+        match key {
+            "replication_key_value" => b.replication_key_value = Some(value),
+            "replication_key" => b.replication_key = value.as_str().map(str::to_owned),
+            "version" => b.version = value.as_i64(),
+            _ => {
+                b.extra.insert(key.to_owned(), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn empty_and_conventional_states_parse() {
+        assert_eq!(State::from_value(json!({})).unwrap(), State::default());
+        let v = json!({"currently_syncing": "users", "bookmarks": {"users": {"replication_key": "updated_at",
+            "replication_key_value": "2024-01-02T00:00:00Z", "version": 1700000000000_i64}}, "custom": [1]});
+        let s = State::from_value(v.clone()).unwrap();
+        assert_eq!(s.currently_syncing(), Some("users"));
+        assert_eq!(s.version("users"), Some(1_700_000_000_000));
+        assert_eq!(s.replication_key_value("users"), Some(&json!("2024-01-02T00:00:00Z")));
+        assert_eq!(s.to_value(), v);
+    }
+
+    #[test]
+    fn wrong_shapes_are_named() {
+        let cases = [
+            (json!([1]), "must be a JSON object"),
+            (json!({"bookmarks": [1]}), "\"bookmarks\" must be an object"),
+            (json!({"bookmarks": {"a": 1}}), "bookmark of stream \"a\" must be an object"),
+            (json!({"currently_syncing": 5}), "\"currently_syncing\" must be a string or null"),
+            (json!({"bookmarks": {"a": {"version": "x"}}}), "\"version\" of stream \"a\""),
+        ];
+        for (v, expected) in cases {
+            let e = State::from_value(v).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+        }
+        let e = State::from_path(Path::new("/nonexistent/s.json")).unwrap_err().to_string();
+        assert!(e.starts_with("state /nonexistent/s.json:"), "{e}");
+    }
+
+    #[test]
+    fn accessors_write_what_they_read() {
+        let mut s = State::default();
+        s.set_replication_key_value("a", "id", json!(5));
+        s.set_version("a", 9);
+        s.set_bookmark_value("a", "lsn", json!(77));
+        s.set_currently_syncing(Some("a"));
+        assert_eq!(s.get_bookmark_value("a", "lsn"), Some(&json!(77)));
+        s.clear_version("a");
+        s.set_currently_syncing(None);
+        assert_eq!(
+            s.to_value(),
+            json!({"bookmarks": {"a": {"replication_key": "id", "replication_key_value": 5, "lsn": 77}}, "currently_syncing": null})
+        );
+    }
+}
