@@ -59,61 +59,7 @@ impl Layer for MetricsLayer {
     }
 }
 
-/// Logs a timer metric line.
+/// Logs a timer metric line through the protocol crate's metric writer.
 fn emit_timer(metric: &str, seconds: f64, tags: Map<String, Value>) {
-    let mut line = String::from("{\"type\": \"timer\", \"metric\": ");
-    push_python_json(&mut line, &Value::from(metric));
-    line.push_str(", \"value\": ");
-    push_python_json(&mut line, &Value::from((seconds * 1e6).round() / 1e6));
-    line.push_str(", \"tags\": ");
-    push_python_json(&mut line, &Value::Object(tags));
-    line.push('}');
-    tracing::info!(target: "burler::metric", "METRIC: {line}");
-}
-
-/// JSON with Python's `json.dumps` separators (`", "` and `": "`).
-fn push_python_json(out: &mut String, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, value)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&Value::from(key.as_str()).to_string());
-                out.push_str(": ");
-                push_python_json(out, value);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_python_json(out, item);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn python_separators() {
-        let mut out = String::new();
-        push_python_json(
-            &mut out,
-            &serde_json::json!({"endpoint": "orders", "http_status_code": 200, "l": [1, 2]}),
-        );
-        assert_eq!(
-            out,
-            r#"{"endpoint": "orders", "http_status_code": 200, "l": [1, 2]}"#
-        );
-    }
+    burler_singer::metrics::Metric::timer(metric, (seconds * 1e6).round() / 1e6, tags).emit();
 }
