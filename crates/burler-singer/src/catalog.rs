@@ -109,8 +109,18 @@ impl Catalog {
     pub fn from_value(value: Value) -> Result<Catalog, ProtocolError> {
         match value.get("streams") {
             Some(Value::Array(_)) => {}
-            Some(_) => return Err(ProtocolError::shape("catalog", "\"streams\" must be a list")),
-            None => return Err(ProtocolError::shape("catalog", "must be an object with \"streams\"")),
+            Some(_) => {
+                return Err(ProtocolError::shape(
+                    "catalog",
+                    "\"streams\" must be a list",
+                ));
+            }
+            None => {
+                return Err(ProtocolError::shape(
+                    "catalog",
+                    "must be an object with \"streams\"",
+                ));
+            }
         }
         let mut catalog: Catalog = serde_json::from_value(value)
             .map_err(|e| ProtocolError::shape("catalog", format!("wrong shape: {e}")))?;
@@ -130,12 +140,16 @@ impl Catalog {
 
     /// The stream with this id.
     pub fn get(&self, tap_stream_id: &str) -> Option<&CatalogEntry> {
-        self.streams.iter().find(|s| s.tap_stream_id == tap_stream_id)
+        self.streams
+            .iter()
+            .find(|s| s.tap_stream_id == tap_stream_id)
     }
 
     /// The stream with this id, mutably.
     pub fn get_mut(&mut self, tap_stream_id: &str) -> Option<&mut CatalogEntry> {
-        self.streams.iter_mut().find(|s| s.tap_stream_id == tap_stream_id)
+        self.streams
+            .iter_mut()
+            .find(|s| s.tap_stream_id == tap_stream_id)
     }
 
     /// Selects every stream (root `selected: true`).
@@ -200,7 +214,9 @@ mod tests {
     fn stream_selection_follows_metadata_then_legacy_then_default() {
         let mk = |md: Value, extra: Value| {
             let mut v = json!({"tap_stream_id": "s", "schema": {}, "metadata": md});
-            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             serde_json::from_value::<CatalogEntry>(v).unwrap()
         };
         let root = |m: Value| json!([{"breadcrumb": [], "metadata": m}]);
@@ -209,7 +225,13 @@ mod tests {
         assert!(mk(root(json!({})), json!({"selected": true})).is_selected());
         assert!(mk(json!([]), json!({"schema": {"selected": true}})).is_selected());
         assert!(mk(root(json!({"selected-by-default": true})), json!({})).is_selected());
-        assert!(!mk(root(json!({"selected-by-default": true})), json!({"selected": false})).is_selected());
+        assert!(
+            !mk(
+                root(json!({"selected-by-default": true})),
+                json!({"selected": false})
+            )
+            .is_selected()
+        );
         assert!(!mk(json!([]), json!({})).is_selected());
     }
 
@@ -219,18 +241,40 @@ mod tests {
             "metadata": [{"breadcrumb": [], "metadata": {"forced-replication-method": "FULL_TABLE"}}]})).unwrap();
         assert_eq!(e.replication_method(), Some(ReplicationMethod::FullTable));
         let mut e2 = e.clone();
-        e2.metadata.set(&Breadcrumb::root(), keys::REPLICATION_METHOD, "INCREMENTAL");
-        e2.metadata.set(&Breadcrumb::root(), keys::REPLICATION_KEY, "updated_at");
-        assert_eq!(e2.replication_method(), Some(ReplicationMethod::Incremental));
+        e2.metadata
+            .set(&Breadcrumb::root(), keys::REPLICATION_METHOD, "INCREMENTAL");
+        e2.metadata
+            .set(&Breadcrumb::root(), keys::REPLICATION_KEY, "updated_at");
+        assert_eq!(
+            e2.replication_method(),
+            Some(ReplicationMethod::Incremental)
+        );
         assert_eq!(e2.replication_key().as_deref(), Some("updated_at"));
     }
 
     #[test]
     fn bad_catalogs_are_named() {
-        assert!(Catalog::from_json_str("[]").unwrap_err().to_string().contains("\"streams\""));
-        assert!(Catalog::from_json_str("{\"streams\": 3}").unwrap_err().to_string().contains("must be a list"));
-        assert!(Catalog::from_json_str("{").unwrap_err().to_string().contains("not valid JSON"));
-        let e = Catalog::from_path(Path::new("/nonexistent/c.json")).unwrap_err().to_string();
+        assert!(
+            Catalog::from_json_str("[]")
+                .unwrap_err()
+                .to_string()
+                .contains("\"streams\"")
+        );
+        assert!(
+            Catalog::from_json_str("{\"streams\": 3}")
+                .unwrap_err()
+                .to_string()
+                .contains("must be a list")
+        );
+        assert!(
+            Catalog::from_json_str("{")
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
+        let e = Catalog::from_path(Path::new("/nonexistent/c.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("catalog /nonexistent/c.json:"), "{e}");
     }
 }

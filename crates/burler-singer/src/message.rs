@@ -149,7 +149,10 @@ impl Message {
         {
             return Err(ProtocolError::shape(
                 "message",
-                format!("RECORD of stream {} must hold an object in \"record\"", r.stream),
+                format!(
+                    "RECORD of stream {} must hold an object in \"record\"",
+                    r.stream
+                ),
             ));
         }
         Ok(message)
@@ -293,28 +296,43 @@ mod tests {
     #[test]
     fn record_time_is_written_as_singer_python_does() {
         let line = all_kinds()[1].to_line();
-        assert!(line.ends_with(r#""version":1700000000000,"time_extracted":"2024-01-02T03:04:05.123456Z"}"#), "{line}");
+        assert!(
+            line.ends_with(
+                r#""version":1700000000000,"time_extracted":"2024-01-02T03:04:05.123456Z"}"#
+            ),
+            "{line}"
+        );
     }
 
     #[test]
     fn encoder_matches_the_message_writer() {
-        let Message::Record(r) = &all_kinds()[1] else { unreachable!() };
+        let Message::Record(r) = &all_kinds()[1] else {
+            unreachable!()
+        };
         let enc = RecordEncoder::new(&r.stream);
         let mut out = Vec::new();
         let t = format_time_extracted(r.time_extracted.unwrap());
-        enc.encode(&mut out, &r.record, r.version, Some(&t)).unwrap();
+        enc.encode(&mut out, &r.record, r.version, Some(&t))
+            .unwrap();
         let mut expected = Message::Record(r.clone()).to_line().into_bytes();
         expected.push(b'\n');
-        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 
     #[test]
     fn parse_errors_say_what_is_wrong() {
         let e = Message::parse(r#"{"type":"FOO"}"#).unwrap_err().to_string();
         assert!(e.contains("unknown message type \"FOO\""), "{e}");
-        let e = Message::parse(r#"{"type":"RECORD","record":{}}"#).unwrap_err().to_string();
+        let e = Message::parse(r#"{"type":"RECORD","record":{}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing field `stream`"), "{e}");
-        let e = Message::parse(r#"{"type":"RECORD","stream":"s","record":[1]}"#).unwrap_err().to_string();
+        let e = Message::parse(r#"{"type":"RECORD","stream":"s","record":[1]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("must hold an object"), "{e}");
         let e = Message::parse(r#"{"stream":"s"}"#).unwrap_err().to_string();
         assert!(e.contains("no \"type\""), "{e}");
@@ -324,8 +342,15 @@ mod tests {
     fn accepts_singer_sdk_offsets_and_missing_keys() {
         let m = Message::parse(r#"{"type": "RECORD", "stream": "s", "record": {}, "time_extracted": "2024-01-02T03:04:05.5+00:00", "extra": 1}"#).unwrap();
         let Message::Record(r) = m else { panic!() };
-        assert_eq!(format_time_extracted(r.time_extracted.unwrap()), "2024-01-02T03:04:05.500000Z");
-        let Message::Schema(s) = Message::parse(r#"{"type":"SCHEMA","stream":"s","schema":{}}"#).unwrap() else { panic!() };
+        assert_eq!(
+            format_time_extracted(r.time_extracted.unwrap()),
+            "2024-01-02T03:04:05.500000Z"
+        );
+        let Message::Schema(s) =
+            Message::parse(r#"{"type":"SCHEMA","stream":"s","schema":{}}"#).unwrap()
+        else {
+            panic!()
+        };
         assert!(s.key_properties.is_empty());
     }
 }

@@ -222,7 +222,10 @@ impl Metadata {
                         .map(|p| p.as_str().map(str::to_owned))
                         .collect::<Option<Vec<_>>>()
                         .ok_or_else(|| {
-                            ProtocolError::shape("metadata", format!("entry {i}: breadcrumb must hold strings"))
+                            ProtocolError::shape(
+                                "metadata",
+                                format!("entry {i}: breadcrumb must hold strings"),
+                            )
                         })?,
                 ),
                 _ => {
@@ -264,7 +267,11 @@ impl Metadata {
         md.set(&root, keys::INCLUSION, "available");
         md.set(&root, keys::TABLE_KEY_PROPERTIES, key_properties.to_vec());
         if !valid_replication_keys.is_empty() {
-            md.set(&root, keys::VALID_REPLICATION_KEYS, valid_replication_keys.to_vec());
+            md.set(
+                &root,
+                keys::VALID_REPLICATION_KEYS,
+                valid_replication_keys.to_vec(),
+            );
         }
         if let Some(method) = forced_replication_method {
             md.set(&root, keys::FORCED_REPLICATION_METHOD, method.as_str());
@@ -278,7 +285,8 @@ impl Metadata {
             }
             let top = node.level == 1
                 && node.name.is_some_and(|n| {
-                    key_properties.iter().any(|k| k == n) || valid_replication_keys.iter().any(|k| k == n)
+                    key_properties.iter().any(|k| k == n)
+                        || valid_replication_keys.iter().any(|k| k == n)
                 });
             if top {
                 meta.inclusion(Inclusion::Automatic);
@@ -318,13 +326,23 @@ mod tests {
         let md = Metadata::from_list(&list).unwrap();
         assert_eq!(md.to_list(), list);
         assert_eq!(md.get_bool(&Breadcrumb::root(), "selected"), Some(true));
-        assert_eq!(md.get(&Breadcrumb::field(&["a", "x"]), "inclusion"), Some(&json!("automatic")));
+        assert_eq!(
+            md.get(&Breadcrumb::field(&["a", "x"]), "inclusion"),
+            Some(&json!("automatic"))
+        );
     }
 
     #[test]
     fn bad_lists_are_named() {
-        assert!(Metadata::from_list(&json!({})).unwrap_err().to_string().contains("must be a list"));
-        let e = Metadata::from_list(&json!([{"breadcrumb": "x"}])).unwrap_err().to_string();
+        assert!(
+            Metadata::from_list(&json!({}))
+                .unwrap_err()
+                .to_string()
+                .contains("must be a list")
+        );
+        let e = Metadata::from_list(&json!([{"breadcrumb": "x"}]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("entry 0"), "{e}");
     }
 
@@ -343,14 +361,29 @@ mod tests {
         let schema = json!({"type": "object", "properties": {
             "id": {"type": "integer"}, "updated_at": {"type": "string"},
             "address": {"type": "object", "properties": {"city": {"type": "string"}}}}});
-        let md = Metadata::standard(&schema, &["id".into()], &["updated_at".into()], None, Some(true));
+        let md = Metadata::standard(
+            &schema,
+            &["id".into()],
+            &["updated_at".into()],
+            None,
+            Some(true),
+        );
         let root = md.root().unwrap();
         assert_eq!(root["table-key-properties"], json!(["id"]));
         assert_eq!(root["valid-replication-keys"], json!(["updated_at"]));
         assert_eq!(root["selected-by-default"], json!(true));
         assert!(root.get("selected").is_none());
-        assert_eq!(md.get(&Breadcrumb::property("id"), "inclusion"), Some(&json!("automatic")));
-        assert_eq!(md.get(&Breadcrumb::property("updated_at"), "inclusion"), Some(&json!("automatic")));
-        assert_eq!(md.get(&Breadcrumb::field(&["address", "city"]), "inclusion"), Some(&json!("available")));
+        assert_eq!(
+            md.get(&Breadcrumb::property("id"), "inclusion"),
+            Some(&json!("automatic"))
+        );
+        assert_eq!(
+            md.get(&Breadcrumb::property("updated_at"), "inclusion"),
+            Some(&json!("automatic"))
+        );
+        assert_eq!(
+            md.get(&Breadcrumb::field(&["address", "city"]), "inclusion"),
+            Some(&json!("available"))
+        );
     }
 }

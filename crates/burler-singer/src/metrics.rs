@@ -145,7 +145,11 @@ pub fn parse_metric_line(line: &str) -> Option<Metric> {
         kind,
         metric: v.get("metric")?.as_str()?.to_owned(),
         value: v.get("value")?.as_number()?.clone(),
-        tags: v.get("tags").and_then(Value::as_object).cloned().unwrap_or_default(),
+        tags: v
+            .get("tags")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
     })
 }
 
@@ -162,7 +166,10 @@ mod tests {
     fn lines_match_python_json_dumps() {
         // Expected strings are what `python3 -c 'import json; print(json.dumps({...}))'` prints.
         let c = Metric::counter("record_count", 1000, tags(json!({"endpoint": "users"})));
-        assert_eq!(c.to_json(), r#"{"type": "counter", "metric": "record_count", "value": 1000, "tags": {"endpoint": "users"}}"#);
+        assert_eq!(
+            c.to_json(),
+            r#"{"type": "counter", "metric": "record_count", "value": 1000, "tags": {"endpoint": "users"}}"#
+        );
         let t = Metric::timer(
             "http_request_duration",
             0.231,
@@ -172,8 +179,15 @@ mod tests {
             t.to_json(),
             r#"{"type": "timer", "metric": "http_request_duration", "value": 0.231, "tags": {"endpoint": "users", "http_status_code": 200, "status": "succeeded"}}"#
         );
-        let whole = Metric::timer("job_duration", 12.0, tags(json!({"a": ["x", null, true], "é": "ü"})));
-        assert_eq!(whole.to_json(), r#"{"type": "timer", "metric": "job_duration", "value": 12.0, "tags": {"a": ["x", null, true], "\u00e9": "\u00fc"}}"#);
+        let whole = Metric::timer(
+            "job_duration",
+            12.0,
+            tags(json!({"a": ["x", null, true], "é": "ü"})),
+        );
+        assert_eq!(
+            whole.to_json(),
+            r#"{"type": "timer", "metric": "job_duration", "value": 12.0, "tags": {"a": ["x", null, true], "\u00e9": "\u00fc"}}"#
+        );
     }
 
     #[test]

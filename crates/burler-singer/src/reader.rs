@@ -102,12 +102,17 @@ mod tests {
 
     #[test]
     fn reports_the_line_of_a_bad_message() {
-        let input = "{\"type\":\"STATE\",\"value\":{}}\n\n\r\n{\"type\":\"RECORD\",\"stream\":\"s\"}\n";
+        let input =
+            "{\"type\":\"STATE\",\"value\":{}}\n\n\r\n{\"type\":\"RECORD\",\"stream\":\"s\"}\n";
         let results: Vec<_> = MessageReader::new(input.as_bytes()).collect();
         assert_eq!(results.len(), 2);
         let err = results[1].as_ref().unwrap_err();
         assert_eq!(err.line, 4);
-        assert!(err.to_string().starts_with("line 4: missing field `record`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("line 4: missing field `record`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -133,7 +133,14 @@ pub(crate) fn select_fields(
     forced: &[String],
 ) -> (FieldSelection, Vec<String>) {
     let mut warnings = Vec::new();
-    let children = select_children(schema, metadata, &Breadcrumb::root(), true, forced, &mut warnings);
+    let children = select_children(
+        schema,
+        metadata,
+        &Breadcrumb::root(),
+        true,
+        forced,
+        &mut warnings,
+    );
     (
         FieldSelection {
             selected: true,
@@ -155,9 +162,12 @@ fn select_children(
         .into_iter()
         .map(|(name, sub)| {
             let bc = parent.child(name);
-            let mut selected = parent_selected && field_rule(metadata, &bc, sub).unwrap_or(parent_selected);
+            let mut selected =
+                parent_selected && field_rule(metadata, &bc, sub).unwrap_or(parent_selected);
             if !selected && parent.is_root() && forced.iter().any(|f| f == name) {
-                warnings.push(format!("field `{name}` is a key or replication key: kept although deselected"));
+                warnings.push(format!(
+                    "field `{name}` is a key or replication key: kept although deselected"
+                ));
                 selected = true;
             }
             let children = select_children(sub, metadata, &bc, selected, &[], warnings);
@@ -219,11 +229,17 @@ mod tests {
         assert!(sel.is_selected(&["a"]));
         assert!(!sel.is_selected(&["b"]));
         assert!(!sel.is_selected(&["u"]), "unsupported never");
-        assert!(!sel.is_selected(&["d"]), "selected-by-default when no selected");
+        assert!(
+            !sel.is_selected(&["d"]),
+            "selected-by-default when no selected"
+        );
         assert!(sel.is_selected(&["obj"]), "no metadata: inherit");
         assert!(sel.is_selected(&["obj", "x"]));
         assert!(!sel.is_selected(&["obj", "y"]));
-        assert!(!sel.is_selected(&["gone", "auto"]), "a field under a deselected object is out");
+        assert!(
+            !sel.is_selected(&["gone", "auto"]),
+            "a field under a deselected object is out"
+        );
         assert!(sel.is_selected(&["not_in_schema"]));
         assert!(!sel.all_selected());
         assert_eq!(sel.deselected_paths(), vec!["b", "u", "d", "obj.y", "gone"]);
@@ -231,12 +247,22 @@ mod tests {
         let pruned = sel.prune_schema(&schema());
         let props = pruned["properties"].as_object().unwrap();
         assert_eq!(props.keys().collect::<Vec<_>>(), vec!["id", "a", "obj"]);
-        assert_eq!(pruned["properties"]["obj"]["properties"].as_object().unwrap().len(), 1);
+        assert_eq!(
+            pruned["properties"]["obj"]["properties"]
+                .as_object()
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(pruned["required"], json!(["id"]));
 
-        let mut rec = json!({"id": 1, "a": "x", "b": "y", "u": 1, "obj": {"x": 1, "y": 2}, "extra": true});
+        let mut rec =
+            json!({"id": 1, "a": "x", "b": "y", "u": 1, "obj": {"x": 1, "y": 2}, "extra": true});
         sel.prune_record(rec.as_object_mut().unwrap());
-        assert_eq!(rec, json!({"id": 1, "a": "x", "obj": {"x": 1}, "extra": true}));
+        assert_eq!(
+            rec,
+            json!({"id": 1, "a": "x", "obj": {"x": 1}, "extra": true})
+        );
     }
 
     #[test]

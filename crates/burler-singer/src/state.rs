@@ -51,7 +51,12 @@ impl State {
         };
         match obj.get("bookmarks") {
             None | Some(Value::Null) | Some(Value::Object(_)) => {}
-            Some(_) => return Err(ProtocolError::shape("state", "\"bookmarks\" must be an object")),
+            Some(_) => {
+                return Err(ProtocolError::shape(
+                    "state",
+                    "\"bookmarks\" must be an object",
+                ));
+            }
         }
         if let Some(Value::Object(bookmarks)) = obj.get("bookmarks") {
             for (stream, b) in bookmarks {
@@ -96,7 +101,8 @@ impl State {
         {
             obj.remove("bookmarks");
         }
-        serde_json::from_value(v).map_err(|e| ProtocolError::shape("state", format!("wrong shape: {e}")))
+        serde_json::from_value(v)
+            .map_err(|e| ProtocolError::shape("state", format!("wrong shape: {e}")))
     }
 
     /// Reads a state file; errors name the file.
@@ -195,7 +201,10 @@ mod tests {
         let s = State::from_value(v.clone()).unwrap();
         assert_eq!(s.currently_syncing(), Some("users"));
         assert_eq!(s.version("users"), Some(1_700_000_000_000));
-        assert_eq!(s.replication_key_value("users"), Some(&json!("2024-01-02T00:00:00Z")));
+        assert_eq!(
+            s.replication_key_value("users"),
+            Some(&json!("2024-01-02T00:00:00Z"))
+        );
         assert_eq!(s.to_value(), v);
     }
 
@@ -204,15 +213,26 @@ mod tests {
         let cases = [
             (json!([1]), "must be a JSON object"),
             (json!({"bookmarks": [1]}), "\"bookmarks\" must be an object"),
-            (json!({"bookmarks": {"a": 1}}), "bookmark of stream \"a\" must be an object"),
-            (json!({"currently_syncing": 5}), "\"currently_syncing\" must be a string or null"),
-            (json!({"bookmarks": {"a": {"version": "x"}}}), "\"version\" of stream \"a\""),
+            (
+                json!({"bookmarks": {"a": 1}}),
+                "bookmark of stream \"a\" must be an object",
+            ),
+            (
+                json!({"currently_syncing": 5}),
+                "\"currently_syncing\" must be a string or null",
+            ),
+            (
+                json!({"bookmarks": {"a": {"version": "x"}}}),
+                "\"version\" of stream \"a\"",
+            ),
         ];
         for (v, expected) in cases {
             let e = State::from_value(v).unwrap_err().to_string();
             assert!(e.contains(expected), "{e}");
         }
-        let e = State::from_path(Path::new("/nonexistent/s.json")).unwrap_err().to_string();
+        let e = State::from_path(Path::new("/nonexistent/s.json"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("state /nonexistent/s.json:"), "{e}");
     }
 

@@ -78,7 +78,14 @@ pub fn visit_schema<F>(schema: &Value, metadata: &mut Metadata, mut f: F)
 where
     F: FnMut(&SchemaNode<'_>, &mut NodeMetadata<'_>),
 {
-    walk(schema, None, Vec::new(), Breadcrumb::root(), metadata, &mut f);
+    walk(
+        schema,
+        None,
+        Vec::new(),
+        Breadcrumb::root(),
+        metadata,
+        &mut f,
+    );
 }
 
 fn walk<'a, F>(
@@ -106,7 +113,14 @@ fn walk<'a, F>(
     for (child, sub) in properties(schema) {
         let mut child_path = path.clone();
         child_path.push(child.as_str());
-        walk(sub, Some(child.as_str()), child_path, breadcrumb.child(child), metadata, f);
+        walk(
+            sub,
+            Some(child.as_str()),
+            child_path,
+            breadcrumb.child(child),
+            metadata,
+            f,
+        );
     }
 }
 
@@ -120,10 +134,21 @@ pub fn properties(schema: &Value) -> Vec<(&String, &Value)> {
         }
     }
     let mut out = Vec::new();
-    add(&mut out, schema.get("properties").and_then(Value::as_object));
+    add(
+        &mut out,
+        schema.get("properties").and_then(Value::as_object),
+    );
     for combinator in ["anyOf", "oneOf", "allOf"] {
-        for branch in schema.get(combinator).and_then(Value::as_array).into_iter().flatten() {
-            add(&mut out, branch.get("properties").and_then(Value::as_object));
+        for branch in schema
+            .get(combinator)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            add(
+                &mut out,
+                branch.get("properties").and_then(Value::as_object),
+            );
         }
     }
     out

@@ -79,7 +79,11 @@ fn markdown<C, K>(tap: &Tap<C, K>, settings: &Value) -> String {
                 .replace('\n', " ");
             out.push_str(&format!(
                 "| `{name}` | {} | {ty} | {} | {description} |\n",
-                if required.contains(&name.as_str()) { "yes" } else { "no" },
+                if required.contains(&name.as_str()) {
+                    "yes"
+                } else {
+                    "no"
+                },
                 if secrets.contains(name) { "yes" } else { "no" },
             ));
         }

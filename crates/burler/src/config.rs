@@ -23,7 +23,10 @@ pub(crate) fn load_merged(paths: &[PathBuf]) -> Result<Map<String, Value>, Error
 }
 
 /// Reads a file that must hold one JSON object.
-pub(crate) fn read_json_object(what: &'static str, path: &Path) -> Result<Map<String, Value>, Error> {
+pub(crate) fn read_json_object(
+    what: &'static str,
+    path: &Path,
+) -> Result<Map<String, Value>, Error> {
     match read_json(what, path)? {
         Value::Object(map) => Ok(map),
         other => Err(Error::BadFile {
@@ -113,7 +116,10 @@ fn check_node(schema: &Value, value: &Value, path: &str, problems: &mut Vec<Stri
     if let Some(Value::Array(allowed)) = schema.get("enum")
         && !allowed.contains(value)
     {
-        problems.push(format!("key `{shown}` must be one of {}", Value::Array(allowed.clone())));
+        problems.push(format!(
+            "key `{shown}` must be one of {}",
+            Value::Array(allowed.clone())
+        ));
     }
     if schema.get("format").and_then(Value::as_str) == Some("date-time")
         && let Value::String(s) = value
@@ -175,7 +181,11 @@ fn type_matches(types: &Value, value: &Value) -> bool {
 
 fn describe_types(types: &Value) -> String {
     let article = |t: &str| {
-        let a = if t.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        let a = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         format!("{a} {t}")
     };
     match types {
@@ -236,7 +246,8 @@ mod tests {
                 "nested": {"type": "object", "required": ["x"], "properties": {"x": {"type": "boolean"}}}
             }
         });
-        let config = json!({"api_key": 12345, "start_date": "yesterday-ish", "mode": "c", "nested": {}});
+        let config =
+            json!({"api_key": 12345, "start_date": "yesterday-ish", "mode": "c", "nested": {}});
         let problems = check_against_schema(&schema, &config);
         assert_eq!(
             problems,
@@ -253,7 +264,8 @@ mod tests {
 
     #[test]
     fn nullable_and_number_types_accept_matching_values() {
-        let schema = json!({"properties": {"a": {"type": ["null", "string"]}, "n": {"type": "number"}}});
+        let schema =
+            json!({"properties": {"a": {"type": ["null", "string"]}, "n": {"type": "number"}}});
         assert!(check_against_schema(&schema, &json!({"a": null, "n": 3})).is_empty());
         assert_eq!(check_against_schema(&schema, &json!({"n": "3"})).len(), 1);
     }
@@ -265,7 +277,10 @@ mod tests {
         let problems = check_against_schema(&schema, &json!({"records": 2.5, "flag": "yes"}));
         assert_eq!(
             problems,
-            vec!["missing required key `token`", "key `flag` must be a boolean, found string"]
+            vec![
+                "missing required key `token`",
+                "key `flag` must be a boolean, found string"
+            ]
         );
     }
 

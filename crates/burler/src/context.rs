@@ -154,7 +154,11 @@ impl<R: Serialize, C, K> SyncContext<R, C, K> {
     /// Emits a record to another stream declared in [`Stream::emits_to`](crate::Stream::emits_to)
     /// (one sync function feeding several streams). Records for an unselected stream are dropped
     /// and counted; an unknown stream is an error.
-    pub fn emit_to<T: Serialize + ?Sized>(&self, stream: &str, record: &T) -> Result<(), EmitError> {
+    pub fn emit_to<T: Serialize + ?Sized>(
+        &self,
+        stream: &str,
+        record: &T,
+    ) -> Result<(), EmitError> {
         let Some(rt) = self.run.runtimes.get(stream) else {
             return Err(EmitError::UnknownStream(stream.to_owned()));
         };

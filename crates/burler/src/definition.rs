@@ -10,7 +10,10 @@ pub(crate) fn check<C, K>(streams: &[BoxedStream<C, K>]) -> Result<(), Error> {
     let mut names = HashSet::new();
     for s in streams {
         if !names.insert(s.spec.name.as_str()) {
-            return Err(Error::Definition(format!("stream `{}` is declared twice", s.spec.name)));
+            return Err(Error::Definition(format!(
+                "stream `{}` is declared twice",
+                s.spec.name
+            )));
         }
     }
     let mut fed = HashSet::new();
@@ -63,9 +66,10 @@ pub(crate) fn run_order(streams: &[(&str, &[String])], resume: Option<&str>) -> 
             if done.contains(name) {
                 continue;
             }
-            let ready = deps
-                .get(name)
-                .is_none_or(|d| d.iter().all(|x| done.contains(x.as_str()) || !deps.contains_key(x.as_str())));
+            let ready = deps.get(name).is_none_or(|d| {
+                d.iter()
+                    .all(|x| done.contains(x.as_str()) || !deps.contains_key(x.as_str()))
+            });
             if ready {
                 done.insert(name);
                 placed.push((*name).to_owned());
@@ -74,7 +78,12 @@ pub(crate) fn run_order(streams: &[(&str, &[String])], resume: Option<&str>) -> 
         }
         if placed.len() == before {
             // A cycle: `check` rejects these at startup; keep the rest in declaration order.
-            placed.extend(order.iter().filter(|n| !done.contains(*n)).map(|n| (*n).to_owned()));
+            placed.extend(
+                order
+                    .iter()
+                    .filter(|n| !done.contains(*n))
+                    .map(|n| (*n).to_owned()),
+            );
         }
     }
     placed
@@ -128,7 +137,11 @@ mod tests {
         let a = s(&[]);
         let b = s(&["c"]);
         let c = s(&[]);
-        let streams = [("a", a.as_slice()), ("b", b.as_slice()), ("c", c.as_slice())];
+        let streams = [
+            ("a", a.as_slice()),
+            ("b", b.as_slice()),
+            ("c", c.as_slice()),
+        ];
         assert_eq!(run_order(&streams, None), s(&["a", "c", "b"]));
         assert_eq!(run_order(&streams, Some("b")), s(&["a", "c", "b"]));
         assert_eq!(run_order(&streams, Some("c")), s(&["c", "a", "b"]));

@@ -51,6 +51,7 @@ mod output;
 pub mod report;
 mod run;
 pub mod runtime;
+pub mod schema;
 pub mod stream;
 mod sync;
 pub mod tap;
@@ -67,13 +68,10 @@ pub use tap::{RunOutcome, Tap};
 
 /// The protocol crate, re-exported for authors who need messages, catalogs or state directly.
 pub use burler_singer as singer;
-/// The schema crate, re-exported (`$ref` resolution, conformance policies).
-pub use burler_schema as schema;
 
 /// What a tap author needs, in one import: `use burler::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         BookmarkStrategy, BoxError, BoxedStream, EmitError, Stream, SyncContext, SyncResult, Tap,
     };
-    pub use burler_schema::ViolationPolicy;
 }

@@ -43,7 +43,14 @@ impl RunReport {
     /// The report as a text table.
     pub fn to_table(&self) -> String {
         let header = [
-            "stream", "status", "records", "filtered", "dropped", "errors", "seconds", "bookmark before",
+            "stream",
+            "status",
+            "records",
+            "filtered",
+            "dropped",
+            "errors",
+            "seconds",
+            "bookmark before",
             "bookmark after",
         ];
         let rows: Vec<[String; 9]> = self
@@ -126,8 +133,30 @@ mod tests {
         let table = report.to_table();
         let lines: Vec<&str> = table.lines().collect();
         assert!(lines[0].starts_with("stream  status"));
-        assert!(lines[2].starts_with("orders  succeeded  12"));
-        assert!(lines[2].contains("  -  2024-01-01T00:00:00Z"));
+        let cells: Vec<&str> = lines[2]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "orders",
+                "succeeded",
+                "12",
+                "1",
+                "0",
+                "0",
+                "0.50",
+                "-",
+                "2024-01-01T00:00:00Z"
+            ]
+        );
+        assert_eq!(
+            lines[1].len(),
+            lines[2].len(),
+            "the rule spans the widest row"
+        );
         assert_eq!(report.total_emitted(), 12);
     }
 }

@@ -21,7 +21,7 @@ use crate::error::{BoxError, Error};
 use crate::output::Output;
 use crate::report::{RunReport, StreamReport};
 use crate::runtime::{RuntimeSetup, StreamRuntime};
-use crate::stream::{BoxedStream, Replication, RetrySync, RetryScope, SchemaSource};
+use crate::stream::{BoxedStream, Replication, RetryScope, RetrySync, SchemaSource};
 use crate::sync::{ErasedSync, SyncStart};
 use crate::tap::{RunOutcome, Tap};
 
@@ -114,7 +114,9 @@ where
 {
     let no_report = |e: Error| (e, None);
     if !tap.definition_errors.is_empty() {
-        return Err(no_report(Error::Definition(tap.definition_errors.join("; "))));
+        return Err(no_report(Error::Definition(
+            tap.definition_errors.join("; "),
+        )));
     }
     if cli.config.is_empty() {
         return Err(no_report(Error::Usage(
@@ -194,7 +196,11 @@ fn load_config<C, K>(tap: &Tap<C, K>, cli: &Cli) -> Result<(C, Option<DateTime<U
     let start_date = match merged.get("start_date") {
         Some(Value::String(s)) => Some(
             parse_datetime(s)
-                .ok_or_else(|| invalid(vec!["key `start_date` must be an RFC 3339 date-time".into()]))?
+                .ok_or_else(|| {
+                    invalid(vec![
+                        "key `start_date` must be an RFC 3339 date-time".into(),
+                    ])
+                })?
                 .with_timezone(&Utc),
         ),
         _ => None,
@@ -227,14 +233,14 @@ fn resolve_schemas<C, K>(streams: &[BoxedStream<C, K>], config: &C) -> Result<Ve
                     s.spec.name
                 ))),
                 SchemaSource::Json(v) => {
-                    burler_schema::resolve(v, None).map_err(|e| schema_error(Box::new(e)))
+                    crate::schema::resolve(v).map_err(|e| schema_error(Box::new(e)))
                 }
                 SchemaSource::File(path) => {
-                    burler_schema::load_file(path).map_err(|e| schema_error(Box::new(e)))
+                    crate::schema::load_file(path).map_err(|e| schema_error(Box::new(e)))
                 }
                 SchemaSource::Dynamic(f) => {
                     let v = f(config).map_err(schema_error)?;
-                    burler_schema::resolve(&v, None).map_err(|e| schema_error(Box::new(e)))
+                    crate::schema::resolve(&v).map_err(|e| schema_error(Box::new(e)))
                 }
             }
         })
@@ -332,16 +338,19 @@ impl<C, K> Plan<C, K> {
             // A stream missing from a given catalog is simply not selected.
             let entry = catalog.get(&spec.name);
             let selected = entry.is_some_and(CatalogEntry::is_selected);
-            let (runtime, planned) = plan_stream(tap, def, entry, selected, output, start_date, started);
+            let (runtime, planned) =
+                plan_stream(tap, def, entry, selected, output, start_date, started);
             runtimes.insert(spec.name.clone(), Arc::new(Mutex::new(runtime)));
             streams.push(planned);
         }
         // A stream whose records are not wanted still runs when it feeds a selected stream.
         let feeds: HashSet<String> = streams
             .iter()
-            .filter(|s| s.emits_to.iter().any(|t| {
-                runtimes.get(t).is_some_and(|rt| lock(rt).selected)
-            }))
+            .filter(|s| {
+                s.emits_to
+                    .iter()
+                    .any(|t| runtimes.get(t).is_some_and(|rt| lock(rt).selected))
+            })
             .map(|s| s.name.clone())
             .collect();
         for s in &mut streams {
@@ -398,7 +407,6 @@ fn plan_stream<C, K>(
         key_properties: spec.key_properties.clone(),
         selection,
         hooks,
-        conform: spec.conform,
         method,
         key,
         tracker: BookmarkTracker::new(tracker_start, started),
@@ -445,7 +453,11 @@ fn effective_method(
 }
 
 /// Field selection from the catalog entry, keeping key properties and the replication key.
-fn field_selection(entry: Option<&CatalogEntry>, keys: &[String], rk: Option<&str>) -> FieldSelection {
+fn field_selection(
+    entry: Option<&CatalogEntry>,
+    keys: &[String],
+    rk: Option<&str>,
+) -> FieldSelection {
     let Some(entry) = entry else {
         return FieldSelection::default();
     };
@@ -470,17 +482,39 @@ where
     K: Send + Sync + 'static,
 {
     let started = Instant::now();
-    let order = crate::definition::run_order(&plan.streams.iter().map(|s| (s.name.as_str(), s.after.as_slice())).collect::<Vec<_>>(), plan.resume.as_deref());
-    let selected_names: Vec<&str> = plan.streams.iter().filter(|s| s.selected).map(|s| s.name.as_str()).collect();
-    info!("Starting sync; selected streams: {}", if selected_names.is_empty() { "none".to_owned() } else { selected_names.join(", ") });
+    let order = crate::definition::run_order(
+        &plan
+            .streams
+            .iter()
+            .map(|s| (s.name.as_str(), s.after.as_slice()))
+            .collect::<Vec<_>>(),
+        plan.resume.as_deref(),
+    );
+    let selected_names: Vec<&str> = plan
+        .streams
+        .iter()
+        .filter(|s| s.selected)
+        .map(|s| s.name.as_str())
+        .collect();
+    info!(
+        "Starting sync; selected streams: {}",
+        if selected_names.is_empty() {
+            "none".to_owned()
+        } else {
+            selected_names.join(", ")
+        }
+    );
     let fed_only: Vec<String> = plan
         .streams
         .iter()
         .filter(|s| s.runner.is_none())
         .map(|s| s.name.clone())
         .collect();
-    let mut by_name: HashMap<String, PlannedStream<C, K>> =
-        plan.streams.into_iter().map(|s| (s.name.clone(), s)).collect();
+    let mut by_name: HashMap<String, PlannedStream<C, K>> = plan
+        .streams
+        .into_iter()
+        .map(|s| (s.name.clone(), s))
+        .collect();
     let mut pending: Vec<PlannedStream<C, K>> = order
         .iter()
         .filter_map(|name| by_name.remove(name))
@@ -493,7 +527,10 @@ where
     let mut stop = false;
     loop {
         while !stop && running.len() < limit {
-            let Some(i) = pending.iter().position(|s| s.after.iter().all(|d| done.contains(d))) else {
+            let Some(i) = pending
+                .iter()
+                .position(|s| s.after.iter().all(|d| done.contains(d)))
+            else {
                 break;
             };
             let stream = pending.remove(i);
@@ -537,9 +574,16 @@ fn fed_report<C, K>(run: &RunShared<C, K>, name: &str) -> Option<StreamReport> {
     if rt.stats == Default::default() && !rt.selected {
         return None;
     }
-    r.status = if rt.selected { "succeeded" } else { "not selected" }.into();
+    r.status = if rt.selected {
+        "succeeded"
+    } else {
+        "not selected"
+    }
+    .into();
     r.stats = rt.stats.clone();
-    r.bookmark_after = rt.output.with_state(|s| s.replication_key_value(name).cloned());
+    r.bookmark_after = rt
+        .output
+        .with_state(|s| s.replication_key_value(name).cloned());
     Some(r)
 }
 
@@ -583,7 +627,7 @@ where
     let before = stream.start_bookmark.clone();
     info!(
         "Starting sync of stream {name} from bookmark {}",
-        before.as_ref().map_or("none".to_owned(), Value::to_string)
+        before.as_ref().map_or("none".to_owned(), |v| v.to_string())
     );
     let result = match start_stream(&run, &stream, &runtime).await {
         Ok(()) => run_with_retries(&run, &stream, &runtime, sync_started).await,
@@ -599,21 +643,30 @@ where
     let elapsed = started.elapsed().as_secs_f64();
     let rt = lock(&runtime);
     rt.log_record_count();
-    let status = if result.is_ok() { "succeeded" } else { "failed" };
+    let status = if result.is_ok() {
+        "succeeded"
+    } else {
+        "failed"
+    };
     let mut tags = Map::new();
     tags.insert("job_type".into(), Value::from("sync"));
     tags.insert("endpoint".into(), Value::from(name.clone()));
     tags.insert("status".into(), Value::from(status));
     burler_singer::metrics::Metric::timer("job_duration", elapsed, tags).emit();
-    let after = rt.output.with_state(|s| s.replication_key_value(&name).cloned());
+    let after = rt
+        .output
+        .with_state(|s| s.replication_key_value(&name).cloned());
     match &result {
         Ok(()) => info!(
             "Finished stream {name}: {} records in {elapsed:.2}s; bookmark {} -> {}",
             rt.stats.emitted,
-            before.as_ref().map_or("none".to_owned(), Value::to_string),
-            after.as_ref().map_or("none".to_owned(), Value::to_string),
+            before.as_ref().map_or("none".to_owned(), |v| v.to_string()),
+            after.as_ref().map_or("none".to_owned(), |v| v.to_string()),
         ),
-        Err(e) => error!("stream {name} failed after {} records: {e}", rt.stats.emitted),
+        Err(e) => error!(
+            "stream {name} failed after {} records: {e}",
+            rt.stats.emitted
+        ),
     }
     StreamReport {
         stream: name,
@@ -697,12 +750,18 @@ where
             "stream {}: try {} failed: {err}; retrying from bookmark {}",
             stream.name,
             attempt - 1,
-            scope.bookmark.as_ref().map_or("none".to_owned(), Value::to_string)
+            scope
+                .bookmark
+                .as_ref()
+                .map_or("none".to_owned(), |v| v.to_string())
         );
         bookmark = scope.bookmark;
         let mut rt = lock(runtime);
         let kept = rt.tracker.committed.clone();
-        rt.tracker = BookmarkTracker::new(bookmark.as_ref().and_then(BookmarkValue::from_json), sync_started);
+        rt.tracker = BookmarkTracker::new(
+            bookmark.as_ref().and_then(BookmarkValue::from_json),
+            sync_started,
+        );
         rt.tracker.committed = kept;
     }
 }

@@ -8,8 +8,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use burler_singer::{
-    FieldSelection, Message, RecordEncoder, ReplicationMethod, SchemaMessage,
-    format_time_extracted,
+    FieldSelection, Message, RecordEncoder, ReplicationMethod, SchemaMessage, format_time_extracted,
 };
 use serde::Serialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -27,12 +26,8 @@ pub struct StreamStats {
     pub emitted: u64,
     /// Records older than the starting bookmark, left out by `filter_older_than_bookmark`.
     pub filtered: u64,
-    /// Records dropped: by a hook, by conformance, or emitted to an unselected stream.
+    /// Records dropped: by a hook, or emitted to an unselected stream.
     pub dropped: u64,
-    /// Values coerced to the schema's type by conformance.
-    pub coerced: u64,
-    /// Values replaced by null by conformance.
-    pub nulled: u64,
 }
 
 /// Everything needed to build a [`StreamRuntime`].
@@ -43,7 +38,6 @@ pub(crate) struct RuntimeSetup {
     pub(crate) key_properties: Vec<String>,
     pub(crate) selection: FieldSelection,
     pub(crate) hooks: Vec<RecordHook>,
-    pub(crate) conform: Option<burler_schema::ViolationPolicy>,
     pub(crate) method: ReplicationMethod,
     pub(crate) key: Option<String>,
     pub(crate) tracker: BookmarkTracker,
@@ -62,7 +56,6 @@ pub(crate) struct StreamRuntime {
     selection: FieldSelection,
     fast_path: bool,
     hooks: Vec<RecordHook>,
-    conformer: Option<burler_schema::Conformer>,
     pub(crate) method: ReplicationMethod,
     pub(crate) key: Option<String>,
     pub(crate) tracker: BookmarkTracker,
@@ -96,11 +89,7 @@ impl StreamRuntime {
     pub(crate) fn new(setup: RuntimeSetup) -> Self {
         let encoder = RecordEncoder::new(&setup.name);
         let prefix_len = record_prefix_len(&encoder);
-        let fast_path =
-            setup.selection.all_selected() && setup.hooks.is_empty() && setup.conform.is_none();
-        let conformer = setup
-            .conform
-            .map(|policy| burler_schema::Conformer::compile(&setup.schema, policy));
+        let fast_path = setup.selection.all_selected() && setup.hooks.is_empty();
         let schema_message = Message::Schema(SchemaMessage {
             stream: setup.name.clone(),
             schema: setup.schema,
@@ -116,7 +105,6 @@ impl StreamRuntime {
             selection: setup.selection,
             fast_path,
             hooks: setup.hooks,
-            conformer,
             method: setup.method,
             key: setup.key,
             tracker: setup.tracker,
@@ -190,7 +178,12 @@ impl StreamRuntime {
             };
             let value = bookmark.or_else(|| self.key.as_ref().and_then(|k| map.get(k).cloned()));
             self.encoder
-                .encode(&mut self.buf, &map, self.version, Some(&self.time_extracted))
+                .encode(
+                    &mut self.buf,
+                    &map,
+                    self.version,
+                    Some(&self.time_extracted),
+                )
                 .map_err(|source| self.serialize_error(source))?;
             value
         };
@@ -220,30 +213,6 @@ impl StreamRuntime {
             });
         };
         self.selection.prune_record(&mut map);
-        if let Some(conformer) = &self.conformer {
-            let mut value = Value::Object(map);
-            let mut stats = burler_schema::ConformStats::default();
-            let outcome = conformer.conform(&mut value, &mut stats);
-            self.stats.coerced += stats.coerced;
-            self.stats.nulled += stats.nulled;
-            match outcome {
-                Ok(burler_schema::Conformed::Kept) => {}
-                Ok(burler_schema::Conformed::Dropped) => {
-                    self.stats.dropped += 1;
-                    return Ok(None);
-                }
-                Err(e) => {
-                    return Err(EmitError::Conform {
-                        stream: self.name.clone(),
-                        message: e.to_string(),
-                    });
-                }
-            }
-            map = match value {
-                Value::Object(m) => m,
-                _ => Map::new(),
-            };
-        }
         for hook in &self.hooks {
             match hook(map) {
                 Some(m) => map = m,
@@ -335,9 +304,9 @@ impl StreamRuntime {
     /// ACTIVATE_VERSION at once so the table is visible early.
     pub(crate) fn begin_full_table(&mut self) -> std::io::Result<i64> {
         let name = self.name.clone();
-        let (kept, first_ever) = self.output.with_state(|s| {
-            (s.version(&name), s.bookmark(&name).is_none())
-        });
+        let (kept, first_ever) = self
+            .output
+            .with_state(|s| (s.version(&name), s.bookmark(&name).is_none()));
         let version = kept.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
         self.version = Some(version);
         if first_ever && self.selected {
@@ -378,14 +347,7 @@ fn activate_version(stream: &str, version: i64) -> Message {
 
 /// Length of `{"type":"RECORD","stream":"…","record":` for this encoder.
 fn record_prefix_len(encoder: &RecordEncoder) -> usize {
-    let mut probe = Vec::new();
-    let empty = Map::new();
-    // Serializing an empty map into a Vec cannot fail.
-    if encoder.encode(&mut probe, &empty, None, None).is_err() {
-        return 0;
-    }
-    // probe = prefix + "{}" + "}\n"
-    probe.len().saturating_sub(4)
+    encoder.prefix_len()
 }
 
 /// Reads one top-level field of a JSON object without building the rest of it.
@@ -414,13 +376,16 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if k == self.key {
-                return map.next_value::<Value>().map(Some);
+            if found.is_none() && k == self.key {
+                found = Some(map.next_value::<Value>()?);
+            } else {
+                // The rest must still be read: the deserializer checks the object is closed.
+                map.next_value::<IgnoredAny>()?;
             }
-            map.next_value::<IgnoredAny>()?;
         }
-        Ok(None)
+        Ok(found)
     }
 }
 
@@ -430,7 +395,8 @@ mod tests {
 
     #[test]
     fn extracts_a_top_level_field_only() {
-        let json = br#"{"a":{"updated_at":"nested"},"updated_at":"2024-01-01T00:00:00Z","z":[1,2]}"#;
+        let json =
+            br#"{"a":{"updated_at":"nested"},"updated_at":"2024-01-01T00:00:00Z","z":[1,2]}"#;
         assert_eq!(
             extract_field(json, "updated_at"),
             Some(Value::from("2024-01-01T00:00:00Z"))

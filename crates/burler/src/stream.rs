@@ -98,7 +98,6 @@ pub(crate) struct StreamSpec<C> {
     pub(crate) hooks: Vec<RecordHook>,
     pub(crate) retry: Option<RetrySync>,
     pub(crate) selected_by_default: bool,
-    pub(crate) conform: Option<burler_schema::ViolationPolicy>,
 }
 
 /// A stream: its schema, keys, replication, and the function that syncs it.
@@ -152,7 +151,6 @@ where
                 hooks: Vec::new(),
                 retry: None,
                 selected_by_default: true,
-                conform: None,
             },
             bookmark_fn: None,
             sync: None,
@@ -273,7 +271,9 @@ where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.spec.emits_to.extend(streams.into_iter().map(Into::into));
+        self.spec
+            .emits_to
+            .extend(streams.into_iter().map(Into::into));
         self
     }
 
@@ -289,13 +289,6 @@ where
         F: Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync + 'static,
     {
         self.spec.hooks.push(Arc::new(hook));
-        self
-    }
-
-    /// Conforms each record to the schema (coercion, date-time normalisation, unknown fields removed)
-    /// with `policy` for values that cannot be conformed.
-    pub fn conform(mut self, policy: burler_schema::ViolationPolicy) -> Self {
-        self.spec.conform = Some(policy);
         self
     }
 
@@ -351,7 +344,7 @@ where
     /// Derives the schema from the record type (schemars), in Singer's dialect
     /// (nullable as `["null", T]`, `format: date-time`, no `$ref`).
     pub fn schema_from_type(mut self) -> Self {
-        self.spec.schema = SchemaSource::Json(burler_schema::for_type::<R>());
+        self.spec.schema = SchemaSource::Json(crate::schema::for_type::<R>());
         self
     }
 }

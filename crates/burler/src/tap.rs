@@ -1,6 +1,6 @@
 //! The [`Tap`] builder: a description of the tap that ends in `.run()`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::{BoxError, Error};
+use crate::error::BoxError;
 use crate::stream::{BoxedStream, RecordHook};
 
 pub(crate) type ConfigParse<C> = Arc<dyn Fn(Map<String, Value>) -> Result<C, String> + Send + Sync>;
@@ -80,7 +80,7 @@ impl Tap<Value, ()> {
     where
         C: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
     {
-        let schema = burler_schema::for_type::<C>();
+        let schema = crate::schema::for_type::<C>();
         let mut tap = self.retype(
             Arc::new(|map| {
                 serde_json::from_value::<C>(Value::Object(map)).map_err(|e| e.to_string())
@@ -138,7 +138,8 @@ impl<C: Send + Sync + 'static> Tap<C, ()> {
     {
         let parse = self.config_parse.clone();
         let checks = self.config_checks.clone();
-        let mut tap: Tap<C, K> = self.retype(parse, Arc::new(move |c| factory(c).map_err(Into::into)));
+        let mut tap: Tap<C, K> =
+            self.retype(parse, Arc::new(move |c| factory(c).map_err(Into::into)));
         tap.config_checks = checks;
         tap
     }
@@ -279,17 +280,4 @@ pub struct RunOutcome {
     pub report: Option<crate::report::RunReport>,
     /// The error that ended the run, as printed.
     pub error: Option<String>,
-}
-
-/// Resolves a path relative to a base directory unless it is absolute.
-pub(crate) fn resolve_path(base: Option<&Path>, path: &Path) -> PathBuf {
-    match base {
-        Some(base) if path.is_relative() => base.join(path),
-        _ => path.to_owned(),
-    }
-}
-
-#[allow(dead_code)]
-fn _assert_error_is_send(e: Error) -> Box<dyn std::error::Error + Send + Sync> {
-    Box::new(e)
 }

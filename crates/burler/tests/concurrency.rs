@@ -36,7 +36,11 @@ fn concurrent_streams_write_whole_ordered_lines_and_safe_states() {
     for n in names {
         let recs = records(&msgs, n);
         let ids: Vec<u64> = recs.iter().map(|r| r["id"].as_u64().unwrap()).collect();
-        assert_eq!(ids, (1..=60).collect::<Vec<_>>(), "stream {n} out of order or incomplete");
+        assert_eq!(
+            ids,
+            (1..=60).collect::<Vec<_>>(),
+            "stream {n} out of order or incomplete"
+        );
         let mut max_written = String::new();
         for m in &msgs {
             if m["type"] == "RECORD" && m["stream"] == n {
@@ -45,7 +49,10 @@ fn concurrent_streams_write_whole_ordered_lines_and_safe_states() {
             if m["type"] == "STATE"
                 && let Some(b) = m["value"]["bookmarks"][n]["replication_key_value"].as_str()
             {
-                assert!(b <= max_written.as_str(), "STATE for {n} at {b} ahead of written {max_written}");
+                assert!(
+                    b <= max_written.as_str(),
+                    "STATE for {n} at {b} ahead of written {max_written}"
+                );
             }
         }
     }

@@ -38,8 +38,16 @@ async fn sync_regions(ctx: Ctx<Value>) -> SyncResult {
 fn typed_tap() -> Tap<Config, Client> {
     Tap::new("t")
         .config::<Config>()
-        .client(|c: &Config| Ok::<_, std::io::Error>(Client { base: format!("https://{}.example", c.region) }))
-        .stream(Stream::new("regions").schema(json!({"type": "object"})).sync(sync_regions))
+        .client(|c: &Config| {
+            Ok::<_, std::io::Error>(Client {
+                base: format!("https://{}.example", c.region),
+            })
+        })
+        .stream(
+            Stream::new("regions")
+                .schema(json!({"type": "object"}))
+                .sync(sync_regions),
+        )
 }
 
 #[test]
@@ -79,38 +87,68 @@ fn validation_functions_and_sample_specs_report_problems() {
                 Ok(())
             }
         })
-        .stream(Stream::new("a").schema(json!({})).sync(|_ctx: SyncContext<Value>| async { Ok(()) }));
+        .stream(
+            Stream::new("a")
+                .schema(json!({}))
+                .sync(|_ctx: SyncContext<Value>| async { Ok(()) }),
+        );
     let cfg = f.json("c.json", &json!({"records": -1, "token": "t"}));
     let (out, _) = run(tap, &["--config", &cfg]);
-    assert!(out.error.unwrap().contains("`records` must not be negative"));
+    assert!(
+        out.error
+            .unwrap()
+            .contains("`records` must not be negative")
+    );
 }
 
 #[test]
 fn currently_syncing_is_set_while_a_stream_runs_and_cleared_after() {
     let f = Files::new();
-    let tap = Tap::new("t").stream(Stream::new("a").schema(json!({})).sync(|ctx: SyncContext<Value>| async move {
-        ctx.emit(json!({"id": 1}))?;
-        Ok(())
-    }));
+    let tap = Tap::new("t").stream(Stream::new("a").schema(json!({})).sync(
+        |ctx: SyncContext<Value>| async move {
+            ctx.emit(json!({"id": 1}))?;
+            Ok(())
+        },
+    ));
     let (_, msgs) = run(tap, &["--config", &f.empty_config()]);
     let states = of_type(&msgs, "STATE");
     assert_eq!(states[0]["value"]["currently_syncing"], "a");
-    assert_eq!(states.last().unwrap()["value"]["currently_syncing"], Value::Null);
+    assert_eq!(
+        states.last().unwrap()["value"]["currently_syncing"],
+        Value::Null
+    );
 }
 
 #[test]
 fn a_run_resumes_the_currently_syncing_stream_first_and_keeps_other_bookmarks() {
     let f = Files::new();
-    let mk = |name: &str| Stream::new(name).schema(json!({})).sync(|ctx: SyncContext<Value>| async move {
-        ctx.emit(json!({"id": 1}))?;
-        Ok(())
-    });
-    let tap = Tap::new("t").stream(mk("a")).stream(mk("b")).stream(mk("c"));
-    let st = f.json("s.json", &json!({"currently_syncing": "c", "bookmarks": {"x": {"cursor": 5}}}));
+    let mk = |name: &str| {
+        Stream::new(name)
+            .schema(json!({}))
+            .sync(|ctx: SyncContext<Value>| async move {
+                ctx.emit(json!({"id": 1}))?;
+                Ok(())
+            })
+    };
+    let tap = Tap::new("t")
+        .stream(mk("a"))
+        .stream(mk("b"))
+        .stream(mk("c"));
+    let st = f.json(
+        "s.json",
+        &json!({"currently_syncing": "c", "bookmarks": {"x": {"cursor": 5}}}),
+    );
     let (_, msgs) = run(tap, &["--config", &f.empty_config(), "--state", &st]);
-    let order: Vec<&str> = of_type(&msgs, "SCHEMA").iter().map(|m| m["stream"].as_str().unwrap()).collect();
+    let order: Vec<&str> = of_type(&msgs, "SCHEMA")
+        .iter()
+        .map(|m| m["stream"].as_str().unwrap())
+        .collect();
     assert_eq!(order, vec!["c", "a", "b"]);
-    assert_eq!(last_state(&msgs)["bookmarks"]["x"]["cursor"], 5, "unknown bookmarks are kept");
+    assert_eq!(
+        last_state(&msgs)["bookmarks"]["x"]["cursor"],
+        5,
+        "unknown bookmarks are kept"
+    );
 }
 
 #[test]
@@ -127,22 +165,26 @@ fn stream_metadata_comes_from_the_catalog() {
 #[test]
 fn custom_state_values_and_explicit_bookmarks() {
     let f = Files::new();
-    let tap = Tap::new("t").stream(Stream::new("log").schema(json!({})).log_based().sync(|ctx: SyncContext<Value>| async move {
-        let pos = ctx.state_value("lsn").and_then(|v| v.as_i64()).unwrap_or(0);
-        ctx.emit(json!({"id": pos}))?;
-        ctx.set_state_value("lsn", pos + 100)?;
-        ctx.set_bookmark(pos + 100)?;
-        Ok(())
-    }));
+    let tap = Tap::new("t").stream(Stream::new("log").schema(json!({})).log_based().sync(
+        |ctx: SyncContext<Value>| async move {
+            let pos = ctx.state_value("lsn").and_then(|v| v.as_i64()).unwrap_or(0);
+            ctx.emit(json!({"id": pos}))?;
+            ctx.set_state_value("lsn", pos + 100)?;
+            ctx.set_bookmark(pos + 100)?;
+            Ok(())
+        },
+    ));
     let (_, msgs) = run(tap, &["--config", &f.empty_config()]);
     let state = last_state(&msgs);
     assert_eq!(state["bookmarks"]["log"]["lsn"], 100);
     assert_eq!(state["bookmarks"]["log"]["replication_key_value"], 100);
     let st = f.json("s.json", &state);
-    let tap2 = Tap::new("t").stream(Stream::new("log").schema(json!({})).log_based().sync(|ctx: SyncContext<Value>| async move {
-        assert_eq!(ctx.bookmark(), Some(&json!(100)));
-        Ok(())
-    }));
+    let tap2 = Tap::new("t").stream(Stream::new("log").schema(json!({})).log_based().sync(
+        |ctx: SyncContext<Value>| async move {
+            assert_eq!(ctx.bookmark(), Some(&json!(100)));
+            Ok(())
+        },
+    ));
     let (out, _) = run(tap2, &["--config", &f.empty_config(), "--state", &st]);
     assert_eq!(out.exit_code, 0);
 }

@@ -27,7 +27,11 @@ fn graph_tap() -> Tap {
                     Ok(())
                 }),
         )
-        .stream(Stream::<Value, Value, ()>::new("issues").schema(simple_schema()).key(["id"]))
+        .stream(
+            Stream::<Value, Value, ()>::new("issues")
+                .schema(simple_schema())
+                .key(["id"]),
+        )
 }
 
 fn catalog_selecting(f: &Files, tap_selected: &[&str]) -> String {
@@ -49,8 +53,15 @@ fn one_function_feeds_two_streams_with_schemas_first() {
     assert_eq!(out.exit_code, 0);
     assert_eq!(records(&msgs, "repos").len(), 2);
     assert_eq!(records(&msgs, "issues").len(), 6);
-    let schema_at = |s: &str| msgs.iter().position(|m| m["type"] == "SCHEMA" && m["stream"] == s).unwrap();
-    let first_issue = msgs.iter().position(|m| m["type"] == "RECORD" && m["stream"] == "issues").unwrap();
+    let schema_at = |s: &str| {
+        msgs.iter()
+            .position(|m| m["type"] == "SCHEMA" && m["stream"] == s)
+            .unwrap()
+    };
+    let first_issue = msgs
+        .iter()
+        .position(|m| m["type"] == "RECORD" && m["stream"] == "issues")
+        .unwrap();
     assert!(schema_at("issues") < first_issue);
     assert!(schema_at("repos") < first_issue);
 }
@@ -59,14 +70,25 @@ fn one_function_feeds_two_streams_with_schemas_first() {
 fn records_for_an_unselected_stream_are_dropped_and_counted() {
     let f = Files::new();
     let cat = catalog_selecting(&f, &["repos"]);
-    let (out, msgs) = run(graph_tap(), &["--config", &f.empty_config(), "--catalog", &cat]);
+    let (out, msgs) = run(
+        graph_tap(),
+        &["--config", &f.empty_config(), "--catalog", &cat],
+    );
     assert_eq!(out.exit_code, 0);
     assert!(records(&msgs, "issues").is_empty());
-    assert!(!msgs.iter().any(|m| m["type"] == "SCHEMA" && m["stream"] == "issues"));
+    assert!(
+        !msgs
+            .iter()
+            .any(|m| m["type"] == "SCHEMA" && m["stream"] == "issues")
+    );
     let report = out.report.unwrap();
     let repos = report.streams.iter().find(|s| s.stream == "repos").unwrap();
     assert_eq!(repos.stats.emitted, 2);
-    let issues = report.streams.iter().find(|s| s.stream == "issues").unwrap();
+    let issues = report
+        .streams
+        .iter()
+        .find(|s| s.stream == "issues")
+        .unwrap();
     assert_eq!((issues.stats.emitted, issues.stats.dropped), (0, 6));
 }
 
@@ -74,11 +96,18 @@ fn records_for_an_unselected_stream_are_dropped_and_counted() {
 fn selecting_only_the_fed_stream_still_runs_its_feeder_silently() {
     let f = Files::new();
     let cat = catalog_selecting(&f, &["issues"]);
-    let (out, msgs) = run(graph_tap(), &["--config", &f.empty_config(), "--catalog", &cat]);
+    let (out, msgs) = run(
+        graph_tap(),
+        &["--config", &f.empty_config(), "--catalog", &cat],
+    );
     assert_eq!(out.exit_code, 0);
     assert_eq!(records(&msgs, "issues").len(), 6);
     assert!(records(&msgs, "repos").is_empty());
-    assert!(!msgs.iter().any(|m| m["type"] == "SCHEMA" && m["stream"] == "repos"));
+    assert!(
+        !msgs
+            .iter()
+            .any(|m| m["type"] == "SCHEMA" && m["stream"] == "repos")
+    );
 }
 
 #[test]
@@ -86,15 +115,28 @@ fn emitting_to_an_unknown_or_undeclared_stream_fails_the_stream() {
     let f = Files::new();
     for (target, expected) in [("nope", "unknown stream `nope`"), ("other", "not declared")] {
         let tap = Tap::new("t")
-            .stream(Stream::new("a").schema(simple_schema()).sync(move |ctx: SyncContext<Value>| async move {
-                ctx.emit_to(target, &json!({"id": 1}))?;
-                Ok(())
-            }))
-            .stream(Stream::new("other").schema(simple_schema()).sync(|_ctx: SyncContext<Value>| async { Ok(()) }));
+            .stream(Stream::new("a").schema(simple_schema()).sync(
+                move |ctx: SyncContext<Value>| async move {
+                    ctx.emit_to(target, &json!({"id": 1}))?;
+                    Ok(())
+                },
+            ))
+            .stream(
+                Stream::new("other")
+                    .schema(simple_schema())
+                    .sync(|_ctx: SyncContext<Value>| async { Ok(()) }),
+            );
         let (out, _) = run(tap, &["--config", &f.empty_config()]);
         assert_eq!(out.exit_code, 1);
         let report = out.report.unwrap();
-        let err = report.streams.iter().find(|s| s.stream == "a").unwrap().error.clone().unwrap();
+        let err = report
+            .streams
+            .iter()
+            .find(|s| s.stream == "a")
+            .unwrap()
+            .error
+            .clone()
+            .unwrap();
         assert!(err.contains(expected), "{err}");
     }
 }
@@ -131,19 +173,25 @@ fn hooks_run_after_selection_per_stream_then_tap_wide_and_can_drop() {
     assert_eq!(out.exit_code, 0);
     let recs = records(&msgs, "a");
     assert_eq!(recs.len(), 2);
-    assert!(recs.iter().all(|r| r["tap_hook"] == true && r.get("secret").is_none()));
+    assert!(
+        recs.iter()
+            .all(|r| r["tap_hook"] == true && r.get("secret").is_none())
+    );
     assert_eq!(out.report.unwrap().streams[0].stats.dropped, 1);
 }
 
 #[test]
 fn emit_stream_drains_an_async_stream() {
     let f = Files::new();
-    let tap = Tap::new("t").stream(Stream::new("a").schema(simple_schema()).sync(|ctx: SyncContext<Value>| async move {
-        let items = futures::stream::iter((1..=4).map(|i| Ok::<_, std::io::Error>(json!({"id": i}))));
-        let n = ctx.emit_stream(items).await?;
-        assert_eq!(n, 4);
-        Ok(())
-    }));
+    let tap = Tap::new("t").stream(Stream::new("a").schema(simple_schema()).sync(
+        |ctx: SyncContext<Value>| async move {
+            let items =
+                futures::stream::iter((1..=4).map(|i| Ok::<_, std::io::Error>(json!({"id": i}))));
+            let n = ctx.emit_stream(items).await?;
+            assert_eq!(n, 4);
+            Ok(())
+        },
+    ));
     let (out, msgs) = run(tap, &["--config", &f.empty_config()]);
     assert_eq!(out.exit_code, 0);
     assert_eq!(records(&msgs, "a").len(), 4);

@@ -14,19 +14,23 @@ fn schema() -> Value {
 }
 
 fn good(name: &str, n: i64) -> Stream<Value, Value, ()> {
-    Stream::new(name).schema(schema()).sync(move |ctx: SyncContext<Value>| async move {
-        for i in 0..n {
-            ctx.emit(json!({"id": i}))?;
-        }
-        Ok(())
-    })
+    Stream::new(name)
+        .schema(schema())
+        .sync(move |ctx: SyncContext<Value>| async move {
+            for i in 0..n {
+                ctx.emit(json!({"id": i}))?;
+            }
+            Ok(())
+        })
 }
 
 fn bad(name: &str, message: &'static str) -> Stream<Value, Value, ()> {
-    Stream::new(name).schema(schema()).sync(move |ctx: SyncContext<Value>| async move {
-        ctx.emit(json!({"id": 1}))?;
-        Err(message.into())
-    })
+    Stream::new(name)
+        .schema(schema())
+        .sync(move |ctx: SyncContext<Value>| async move {
+            ctx.emit(json!({"id": 1}))?;
+            Err(message.into())
+        })
 }
 
 #[test]
@@ -38,26 +42,44 @@ fn two_failing_streams_and_one_good() {
         .stream(bad("second", "disk full"));
     let (out, msgs) = run(tap, &["--config", &f.empty_config()]);
     assert_eq!(out.exit_code, 1);
-    assert_eq!(records(&msgs, "fine").len(), 25, "the good stream ran to the end");
+    assert_eq!(
+        records(&msgs, "fine").len(),
+        25,
+        "the good stream ran to the end"
+    );
     let report = out.report.unwrap();
     let failed: Vec<(&str, &str)> = report
         .streams
         .iter()
         .filter_map(|s| Some((s.stream.as_str(), s.error.as_deref()?)))
         .collect();
-    assert_eq!(failed, vec![("first", "HTTP 500 from /first"), ("second", "disk full")]);
+    assert_eq!(
+        failed,
+        vec![("first", "HTTP 500 from /first"), ("second", "disk full")]
+    );
     assert_eq!(out.error.as_deref(), Some("2 stream(s) failed"));
 }
 
 #[test]
 fn fail_fast_stops_after_the_first_failure() {
     let f = Files::new();
-    let tap = Tap::new("t").fail_fast(true).stream(bad("first", "boom")).stream(good("fine", 3));
+    let tap = Tap::new("t")
+        .fail_fast(true)
+        .stream(bad("first", "boom"))
+        .stream(good("fine", 3));
     let (out, msgs) = run(tap, &["--config", &f.empty_config()]);
     assert_eq!(out.exit_code, 1);
     assert!(records(&msgs, "fine").is_empty());
     let report = out.report.unwrap();
-    assert_eq!(report.streams.iter().find(|s| s.stream == "fine").unwrap().status, "skipped");
+    assert_eq!(
+        report
+            .streams
+            .iter()
+            .find(|s| s.stream == "fine")
+            .unwrap()
+            .status,
+        "skipped"
+    );
 }
 
 #[test]
@@ -83,13 +105,26 @@ fn retry_sync_restarts_from_the_original_bookmark() {
                 Ok(())
             }
         });
-    let st = f.json("state.json", &json!({"bookmarks": {"files": {"replication_key_value": "2024-01-01T00:00:00Z"}}}));
-    let (out, msgs) = run(Tap::new("t").stream(stream), &["--config", &f.empty_config(), "--state", &st]);
+    let st = f.json(
+        "state.json",
+        &json!({"bookmarks": {"files": {"replication_key_value": "2024-01-01T00:00:00Z"}}}),
+    );
+    let (out, msgs) = run(
+        Tap::new("t").stream(stream),
+        &["--config", &f.empty_config(), "--state", &st],
+    );
     assert_eq!(out.exit_code, 0, "{:?}", out.error);
     assert_eq!(tries.load(Ordering::SeqCst), 3);
     let start = Some(json!("2024-01-01T00:00:00Z"));
-    assert_eq!(*seen_bookmarks.lock().unwrap(), vec![start.clone(), start.clone(), start]);
-    assert_eq!(records(&msgs, "files").len(), 12, "each try's records are written (at-least-once)");
+    assert_eq!(
+        *seen_bookmarks.lock().unwrap(),
+        vec![start.clone(), start.clone(), start]
+    );
+    assert_eq!(
+        records(&msgs, "files").len(),
+        12,
+        "each try's records are written (at-least-once)"
+    );
 }
 
 #[test]
@@ -109,10 +144,19 @@ fn retry_sync_gives_up_after_max_tries_and_setup_can_reset_the_bookmark() {
                 Err("still broken".into())
             }
         });
-    let st = f.json("state.json", &json!({"bookmarks": {"files": {"replication_key_value": "2024-01-01T00:00:00Z"}}}));
-    let (out, _) = run(Tap::new("t").stream(stream), &["--config", &f.empty_config(), "--state", &st]);
+    let st = f.json(
+        "state.json",
+        &json!({"bookmarks": {"files": {"replication_key_value": "2024-01-01T00:00:00Z"}}}),
+    );
+    let (out, _) = run(
+        Tap::new("t").stream(stream),
+        &["--config", &f.empty_config(), "--state", &st],
+    );
     assert_eq!(out.exit_code, 1);
-    assert_eq!(*seen.lock().unwrap(), vec![Some(json!("2024-01-01T00:00:00Z")), None]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![Some(json!("2024-01-01T00:00:00Z")), None]
+    );
 }
 
 #[test]
@@ -120,28 +164,40 @@ fn retry_predicate_false_fails_at_once() {
     let f = Files::new();
     let tries = Arc::new(AtomicU32::new(0));
     let t = tries.clone();
-    let stream = Stream::new("a").schema(schema()).retry_sync_on(|e| e.to_string().contains("404"), 5).sync(
-        move |_ctx: SyncContext<Value>| {
+    let stream = Stream::new("a")
+        .schema(schema())
+        .retry_sync_on(|e| e.to_string().contains("404"), 5)
+        .sync(move |_ctx: SyncContext<Value>| {
             let t = t.clone();
             async move {
                 t.fetch_add(1, Ordering::SeqCst);
                 Err("500".into())
             }
-        },
+        });
+    let (out, _) = run(
+        Tap::new("t").stream(stream),
+        &["--config", &f.empty_config()],
     );
-    let (out, _) = run(Tap::new("t").stream(stream), &["--config", &f.empty_config()]);
     assert_eq!((out.exit_code, tries.load(Ordering::SeqCst)), (1, 1));
 }
 
 #[test]
 fn after_orders_streams_and_bad_dependencies_are_startup_errors() {
     let f = Files::new();
-    let tap = Tap::new("t").stream(good("b", 1).after("c")).stream(good("a", 1)).stream(good("c", 1));
+    let tap = Tap::new("t")
+        .stream(good("b", 1).after("c"))
+        .stream(good("a", 1))
+        .stream(good("c", 1));
     let (_, msgs) = run(tap, &["--config", &f.empty_config()]);
-    let order: Vec<&str> = of_type(&msgs, "SCHEMA").iter().map(|m| m["stream"].as_str().unwrap()).collect();
+    let order: Vec<&str> = of_type(&msgs, "SCHEMA")
+        .iter()
+        .map(|m| m["stream"].as_str().unwrap())
+        .collect();
     assert_eq!(order, vec!["a", "c", "b"]);
 
-    let cyclic = Tap::new("t").stream(good("a", 1).after("b")).stream(good("b", 1).after("a"));
+    let cyclic = Tap::new("t")
+        .stream(good("a", 1).after("b"))
+        .stream(good("b", 1).after("a"));
     let (out, msgs) = run(cyclic, &["--config", &f.empty_config()]);
     assert_eq!(out.exit_code, 1);
     assert!(msgs.is_empty());

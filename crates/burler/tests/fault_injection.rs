@@ -25,10 +25,15 @@ fn source(every: u64, crash_after: Option<usize>) -> Tap {
             .sync(move |ctx: SyncContext<Value>| {
                 let data = data.clone();
                 async move {
-                    let start = ctx.replication_start().and_then(|v| v.as_str().map(str::to_owned));
+                    let start = ctx
+                        .replication_start()
+                        .and_then(|v| v.as_str().map(str::to_owned));
                     let mut n = 0;
                     for r in data.iter() {
-                        if start.as_deref().is_none_or(|s| r["updated_at"].as_str().unwrap() >= s) {
+                        if start
+                            .as_deref()
+                            .is_none_or(|s| r["updated_at"].as_str().unwrap() >= s)
+                        {
                             if crash_after == Some(n) {
                                 return Err("killed".into());
                             }
@@ -43,7 +48,10 @@ fn source(every: u64, crash_after: Option<usize>) -> Tap {
 }
 
 fn ids(msgs: &[Value]) -> BTreeSet<u64> {
-    records(msgs, "events").iter().map(|r| r["id"].as_u64().unwrap()).collect()
+    records(msgs, "events")
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect()
 }
 
 /// Checks the invariant on a message prefix: each STATE's bookmark is covered by records written
@@ -57,12 +65,16 @@ fn assert_states_cover_only_written_records(prefix: &[Value]) {
                 written.insert(m["record"]["id"].as_u64().unwrap());
             }
             Some("STATE") => {
-                let Some(bm) = m["value"]["bookmarks"]["events"]["replication_key_value"].as_str() else {
+                let Some(bm) = m["value"]["bookmarks"]["events"]["replication_key_value"].as_str()
+                else {
                     continue;
                 };
                 for r in &all {
                     if r["updated_at"].as_str().unwrap() < bm {
-                        assert!(written.contains(&r["id"].as_u64().unwrap()), "STATE {bm} passed unwritten record {r}");
+                        assert!(
+                            written.contains(&r["id"].as_u64().unwrap()),
+                            "STATE {bm} passed unwritten record {r}"
+                        );
                     }
                 }
             }
@@ -80,10 +92,17 @@ fn resume_and_check(f: &Files, prefix: &[Value], every: u64) {
         .map(|m| m["value"].clone())
         .unwrap_or(json!({}));
     let st = f.json("state.json", &state);
-    let (out, second) = run(source(every, None), &["--config", &f.empty_config(), "--state", &st]);
+    let (out, second) = run(
+        source(every, None),
+        &["--config", &f.empty_config(), "--state", &st],
+    );
     assert_eq!(out.exit_code, 0);
     let union: BTreeSet<u64> = ids(prefix).union(&ids(&second)).copied().collect();
-    assert_eq!(union.len() as u64, N, "records lost after resuming from {state}");
+    assert_eq!(
+        union.len() as u64,
+        N,
+        "records lost after resuming from {state}"
+    );
 }
 
 #[test]
@@ -107,7 +126,11 @@ fn a_stream_failing_after_k_records_then_resumed_loses_nothing() {
         let k = rng.random_range(0..N as usize);
         let (out, first) = run(source(every, Some(k)), &["--config", &f.empty_config()]);
         assert_eq!(out.exit_code, 1);
-        assert_eq!(ids(&first).len(), k, "every record emitted before the failure is written");
+        assert_eq!(
+            ids(&first).len(),
+            k,
+            "every record emitted before the failure is written"
+        );
         resume_and_check(&f, &first, every);
     }
 }

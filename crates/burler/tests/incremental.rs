@@ -20,7 +20,9 @@ fn source(name: &str, data: Vec<Value>, honour_start: bool) -> Stream<Value, Val
         .sync(move |ctx: SyncContext<Value>| {
             let data = data.clone();
             async move {
-                let start = ctx.replication_start().and_then(|v| v.as_str().map(str::to_owned));
+                let start = ctx
+                    .replication_start()
+                    .and_then(|v| v.as_str().map(str::to_owned));
                 for r in data.iter() {
                     let at = r["updated_at"].as_str().unwrap_or_default();
                     if !honour_start || start.as_deref().is_none_or(|s| at >= s) {
@@ -60,7 +62,10 @@ fn resumes_from_the_state_bookmark_inclusively() {
 fn start_date_is_the_start_when_there_is_no_bookmark() {
     let f = Files::new();
     let cfg = f.config(json!({"start_date": "2024-01-01T00:15:00Z"}));
-    let (out, msgs) = run(Tap::new("t").stream(source("events", events(20, 0), true)), &["--config", &cfg]);
+    let (out, msgs) = run(
+        Tap::new("t").stream(source("events", events(20, 0), true)),
+        &["--config", &cfg],
+    );
     assert_eq!(out.exit_code, 0);
     let recs = records(&msgs, "events");
     assert_eq!(recs.len(), 6);
@@ -71,10 +76,20 @@ fn start_date_is_the_start_when_there_is_no_bookmark() {
 fn late_records_are_emitted_by_default_and_filtered_when_asked() {
     let f = Files::new();
     let data = events(20, 0);
-    let st = f.json("state.json", &state_at("events", data[9]["updated_at"].as_str().unwrap()));
+    let st = f.json(
+        "state.json",
+        &state_at("events", data[9]["updated_at"].as_str().unwrap()),
+    );
     let args = ["--config", &f.empty_config(), "--state", &st];
-    let (_, msgs) = run(Tap::new("t").stream(source("events", data.clone(), false)), &args);
-    assert_eq!(records(&msgs, "events").len(), 20, "at-least-once: nothing dropped by default");
+    let (_, msgs) = run(
+        Tap::new("t").stream(source("events", data.clone(), false)),
+        &args,
+    );
+    assert_eq!(
+        records(&msgs, "events").len(),
+        20,
+        "at-least-once: nothing dropped by default"
+    );
 
     let (out, msgs) = run(
         Tap::new("t").stream(source("events", data, false).filter_older_than_bookmark()),
@@ -91,11 +106,17 @@ fn committed_bookmark_never_passes_the_sync_start() {
     let f = Files::new();
     let future = vec![json!({"id": 1, "updated_at": "2999-01-01T00:00:00Z"})];
     let before = chrono::Utc::now();
-    let (_, msgs) = run(Tap::new("t").stream(source("events", future, false)), &["--config", &f.empty_config()]);
+    let (_, msgs) = run(
+        Tap::new("t").stream(source("events", future, false)),
+        &["--config", &f.empty_config()],
+    );
     let after = chrono::Utc::now();
     let committed = last_state(&msgs)["bookmarks"]["events"]["replication_key_value"].clone();
     let committed = chrono::DateTime::parse_from_rfc3339(committed.as_str().unwrap()).unwrap();
-    assert!(committed <= after && committed >= before - chrono::Duration::seconds(1), "{committed}");
+    assert!(
+        committed <= after && committed >= before - chrono::Duration::seconds(1),
+        "{committed}"
+    );
 }
 
 #[test]
@@ -116,15 +137,23 @@ fn every_n_commits_only_bookmarks_of_written_records() {
                 }
             }
             Some("STATE") => {
-                if let Some(v) = m["value"]["bookmarks"]["events"]["replication_key_value"].as_str() {
+                if let Some(v) = m["value"]["bookmarks"]["events"]["replication_key_value"].as_str()
+                {
                     commits += 1;
-                    assert_eq!(Some(v), max_written.as_deref(), "STATE ahead of its records");
+                    assert_eq!(
+                        Some(v),
+                        max_written.as_deref(),
+                        "STATE ahead of its records"
+                    );
                 }
             }
             _ => {}
         }
     }
-    assert!(commits >= 4, "expected a commit every 5 records, saw {commits}");
+    assert!(
+        commits >= 4,
+        "expected a commit every 5 records, saw {commits}"
+    );
 }
 
 #[test]
@@ -138,13 +167,23 @@ fn unsorted_sources_commit_only_the_max_at_the_end() {
     );
     let with_bookmark: Vec<&Value> = of_type(&msgs, "STATE")
         .into_iter()
-        .filter(|s| s["value"]["bookmarks"]["events"].get("replication_key_value").is_some())
+        .filter(|s| {
+            s["value"]["bookmarks"]["events"]
+                .get("replication_key_value")
+                .is_some()
+        })
         .collect();
     let last_record = msgs.iter().rposition(|m| m["type"] == "RECORD").unwrap();
     let first_commit = msgs.iter().position(|m| {
-        m["type"] == "STATE" && m["value"]["bookmarks"]["events"].get("replication_key_value").is_some()
+        m["type"] == "STATE"
+            && m["value"]["bookmarks"]["events"]
+                .get("replication_key_value")
+                .is_some()
     });
-    assert!(first_commit.unwrap() > last_record, "an unsorted stream committed mid-sync");
+    assert!(
+        first_commit.unwrap() > last_record,
+        "an unsorted stream committed mid-sync"
+    );
     assert_eq!(
         with_bookmark.last().unwrap()["value"]["bookmarks"]["events"]["replication_key_value"],
         "2024-01-01T00:20:00Z"
@@ -155,7 +194,10 @@ fn unsorted_sources_commit_only_the_max_at_the_end() {
 fn the_bookmark_never_moves_backwards() {
     let f = Files::new();
     let data = events(20, 0);
-    let st = f.json("state.json", &state_at("events", data[14]["updated_at"].as_str().unwrap()));
+    let st = f.json(
+        "state.json",
+        &state_at("events", data[14]["updated_at"].as_str().unwrap()),
+    );
     let old: Vec<Value> = data[..10].to_vec();
     let (_, msgs) = run(
         Tap::new("t").stream(source("events", old, false)),
@@ -171,30 +213,53 @@ fn the_bookmark_never_moves_backwards() {
 fn a_bookmark_function_replaces_the_replication_key() {
     let f = Files::new();
     let stream = source("events", events(7, 0), false).bookmark(|r: &Value| r["id"].clone());
-    let (_, msgs) = run(Tap::new("t").stream(stream), &["--config", &f.empty_config()]);
-    assert_eq!(last_state(&msgs)["bookmarks"]["events"]["replication_key_value"], 7);
+    let (_, msgs) = run(
+        Tap::new("t").stream(stream),
+        &["--config", &f.empty_config()],
+    );
+    assert_eq!(
+        last_state(&msgs)["bookmarks"]["events"]["replication_key_value"],
+        7
+    );
 }
 
 #[test]
 fn interval_strategy_commits_on_time() {
     let f = Files::new();
     let stream = source("events", events(5, 0), false).bookmark_interval(Duration::ZERO);
-    let (_, msgs) = run(Tap::new("t").stream(stream), &["--config", &f.empty_config()]);
+    let (_, msgs) = run(
+        Tap::new("t").stream(stream),
+        &["--config", &f.empty_config()],
+    );
     let commits = of_type(&msgs, "STATE")
         .iter()
-        .filter(|s| s["value"]["bookmarks"]["events"].get("replication_key_value").is_some())
+        .filter(|s| {
+            s["value"]["bookmarks"]["events"]
+                .get("replication_key_value")
+                .is_some()
+        })
         .count();
-    assert!(commits >= 5, "a zero interval commits after every record, saw {commits}");
+    assert!(
+        commits >= 5,
+        "a zero interval commits after every record, saw {commits}"
+    );
 }
 
 #[test]
 fn end_of_sync_strategy_commits_once() {
     let f = Files::new();
     let stream = source("events", events(50, 0), false).bookmark_at_end();
-    let (_, msgs) = run(Tap::new("t").stream(stream), &["--config", &f.empty_config()]);
+    let (_, msgs) = run(
+        Tap::new("t").stream(stream),
+        &["--config", &f.empty_config()],
+    );
     let values: Vec<Value> = of_type(&msgs, "STATE")
         .iter()
-        .filter_map(|s| s["value"]["bookmarks"]["events"].get("replication_key_value").cloned())
+        .filter_map(|s| {
+            s["value"]["bookmarks"]["events"]
+                .get("replication_key_value")
+                .cloned()
+        })
         .collect();
     assert_eq!(values.first(), values.last());
     assert_eq!(values[0], "2024-01-01T00:50:00Z");

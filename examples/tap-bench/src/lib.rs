@@ -43,10 +43,10 @@ pub struct Event {
     /// A flag.
     pub active: bool,
     /// Creation time (RFC 3339).
-    #[schemars(with = "chrono_like::DateTime")]
+    #[schemars(extend("format" = "date-time"))]
     pub created_at: String,
     /// Update time (RFC 3339), the replication key.
-    #[schemars(with = "chrono_like::DateTime")]
+    #[schemars(extend("format" = "date-time"))]
     pub updated_at: String,
     /// Three short tags.
     pub tags: [String; 3],
@@ -54,14 +54,6 @@ pub struct Event {
     pub address: Address,
     /// Null on every other record.
     pub note: Option<String>,
-}
-
-/// Schema helper: a string with `format: date-time`.
-mod chrono_like {
-    /// An RFC 3339 date-time string.
-    #[derive(schemars::JsonSchema)]
-    #[schemars(transparent)]
-    pub struct DateTime(#[schemars(with = "String", extend("format" = "date-time"))] pub String);
 }
 
 impl Event {
@@ -74,7 +66,7 @@ impl Event {
             email: format!("user{id}@example.com"),
             amount: (id % 100_000) as f64 / 100.0,
             quantity: (id % 50) as u32,
-            active: id % 2 == 0,
+            active: id.is_multiple_of(2),
             created_at: timestamp(BASE_EPOCH + id as i64),
             updated_at: timestamp(BASE_EPOCH + id as i64 + 60),
             tags: [
@@ -87,7 +79,7 @@ impl Event {
                 city: CITIES[(id % 8) as usize],
                 zip: format!("{:05}", id % 100_000),
             },
-            note: (id % 2 == 0).then(|| format!("note {id}")),
+            note: id.is_multiple_of(2).then(|| format!("note {id}")),
         }
     }
 }

@@ -13,7 +13,9 @@ pub struct Files {
 
 impl Files {
     pub fn new() -> Self {
-        Files { dir: tempfile::tempdir().unwrap() }
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn json(&self, name: &str, value: &Value) -> String {

@@ -22,7 +22,14 @@ fn main() -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
     for id in 1..=n {
         let event = Event::new(id);
-        serde_json::to_writer(&mut out, &Record { kind: "RECORD", stream: "events", record: &event })?;
+        serde_json::to_writer(
+            &mut out,
+            &Record {
+                kind: "RECORD",
+                stream: "events",
+                record: &event,
+            },
+        )?;
         out.write_all(b"\n")?;
     }
     out.flush()
