@@ -165,6 +165,41 @@ impl State {
         self.currently_syncing = stream.map(str::to_owned);
     }
 
+    /// The bookmark of one partition of `stream` (singer-sdk's `partitions: [{"context": ..}]`).
+    pub fn partition(&self, stream: &str, context: &Value) -> Option<&Map<String, Value>> {
+        self.bookmark(stream)?
+            .partitions
+            .as_ref()?
+            .iter()
+            .filter_map(Value::as_object)
+            .find(|p| p.get("context") == Some(context))
+    }
+
+    /// The `replication_key_value` of one partition of `stream`.
+    pub fn partition_value(&self, stream: &str, context: &Value) -> Option<&Value> {
+        self.partition(stream, context)?.get("replication_key_value")
+    }
+
+    /// Sets a key of one partition of `stream`, creating the partition.
+    pub fn set_partition_value(&mut self, stream: &str, context: &Value, key: &str, value: Value) {
+        let partitions = self.bookmark_mut(stream).partitions.get_or_insert_with(Vec::new);
+        let found = partitions
+            .iter_mut()
+            .filter_map(Value::as_object_mut)
+            .find(|p| p.get("context") == Some(context));
+        match found {
+            Some(p) => {
+                p.insert(key.to_owned(), value);
+            }
+            None => {
+                let mut p = Map::new();
+                p.insert("context".into(), context.clone());
+                p.insert(key.to_owned(), value);
+                partitions.push(Value::Object(p));
+            }
+        }
+    }
+
     /// Any key of `stream`'s bookmark (known keys included).
     pub fn get_bookmark_value(&self, stream: &str, key: &str) -> Option<&Value> {
         let b = self.bookmark(stream)?;
@@ -234,6 +269,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("state /nonexistent/s.json:"), "{e}");
+    }
+
+    #[test]
+    fn partitions_are_keyed_by_context() {
+        let mut s = State::default();
+        let a = json!({"account": 1});
+        let b = json!({"account": 2});
+        s.set_partition_value("c", &a, "replication_key_value", json!("x"));
+        s.set_partition_value("c", &b, "replication_key_value", json!("y"));
+        s.set_partition_value("c", &a, "replication_key_value", json!("z"));
+        assert_eq!(s.partition_value("c", &a), Some(&json!("z")));
+        assert_eq!(s.partition_value("c", &b), Some(&json!("y")));
+        assert_eq!(s.partition_value("c", &json!({"account": 3})), None);
+        assert_eq!(s.bookmark("c").unwrap().partitions.as_ref().unwrap().len(), 2);
     }
 
     #[test]

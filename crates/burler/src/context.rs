@@ -16,7 +16,7 @@ use crate::bookmark::{BookmarkValue, parse_datetime};
 use crate::error::EmitError;
 use crate::run::RunShared;
 use crate::runtime::StreamRuntime;
-use crate::stream::BookmarkFn;
+use crate::stream::{BookmarkFn, ChildContextFn, Interleave};
 
 /// Per-run facts about the stream a sync function is syncing.
 pub(crate) struct StreamCtx<R> {
@@ -26,6 +26,15 @@ pub(crate) struct StreamCtx<R> {
     pub(crate) emits_to: Vec<String>,
     pub(crate) start_bookmark: Option<Value>,
     pub(crate) metadata: Metadata,
+    /// The partition (for-each value, or the parent's child context) this run syncs.
+    pub(crate) partition: Option<Value>,
+    /// Child streams to run for each record.
+    pub(crate) children: Vec<String>,
+    pub(crate) child_context: Option<ChildContextFn<R>>,
+    pub(crate) interleave: Interleave,
+    pub(crate) key_properties: Vec<String>,
+    /// Child contexts of records emitted since the children last ran.
+    pub(crate) pending_children: Mutex<Vec<Value>>,
 }
 
 /// What a sync function receives: config, client, bookmarks, metadata and the `emit` family.
@@ -59,7 +68,12 @@ pub(crate) fn lock(runtime: &Mutex<StreamRuntime>) -> MutexGuard<'_, StreamRunti
     runtime.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl<R: Serialize, C, K> SyncContext<R, C, K> {
+impl<R, C, K> SyncContext<R, C, K>
+where
+    R: Serialize,
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
     /// The validated config.
     pub fn config(&self) -> &C {
         &self.run.config
@@ -102,6 +116,18 @@ impl<R: Serialize, C, K> SyncContext<R, C, K> {
         }
     }
 
+    /// The partition this run syncs: a value from [`Stream::partitions`](crate::Stream::partitions),
+    /// or, for a sub-stream, the parent record's child context.
+    pub fn partition(&self) -> Option<&Value> {
+        self.stream.partition.as_ref()
+    }
+
+    /// For a sub-stream: the child context of the parent record being synced (same as
+    /// [`partition`](Self::partition)).
+    pub fn parent(&self) -> Option<&Value> {
+        self.stream.partition.as_ref()
+    }
+
     /// The stream's catalog metadata (from `--catalog`, or the discovered metadata).
     pub fn stream_metadata(&self) -> &Metadata {
         &self.stream.metadata
@@ -123,11 +149,15 @@ impl<R: Serialize, C, K> SyncContext<R, C, K> {
     /// Emits one record of this stream, by reference.
     pub fn emit_ref(&self, record: &R) -> Result<(), EmitError> {
         let bookmark = self.stream.bookmark_fn.as_ref().map(|f| f(record));
-        lock(&self.stream.runtime).emit(record, bookmark)
+        lock(&self.stream.runtime).emit(record, bookmark)?;
+        self.queue_children(record)
     }
 
     /// Emits every record of an iterator, holding the stream lock once for the whole batch.
     pub fn emit_all<I: IntoIterator<Item = R>>(&self, records: I) -> Result<(), EmitError> {
+        if !self.stream.children.is_empty() {
+            return records.into_iter().try_for_each(|r| self.emit_ref(&r));
+        }
         let mut rt = lock(&self.stream.runtime);
         for record in records {
             let bookmark = self.stream.bookmark_fn.as_ref().map(|f| f(&record));
@@ -137,6 +167,10 @@ impl<R: Serialize, C, K> SyncContext<R, C, K> {
     }
 
     /// Emits every record of an async stream of results, stopping at the first error.
+    ///
+    /// For a stream with sub-streams this is the time-boxed interleaving: the source is read in
+    /// chunks bounded by [`Stream::interleave`](crate::Stream::interleave), and the children of each
+    /// chunk's records run before the next chunk is read.
     pub async fn emit_stream<S, E>(&self, records: S) -> Result<u64, crate::BoxError>
     where
         S: FutStream<Item = Result<R, E>>,
@@ -144,11 +178,74 @@ impl<R: Serialize, C, K> SyncContext<R, C, K> {
     {
         let mut records = std::pin::pin!(records);
         let mut n = 0;
+        let limits = self.stream.interleave;
+        let mut chunk_start = std::time::Instant::now();
+        let mut in_chunk = 0;
         while let Some(item) = records.next().await {
             self.emit(item.map_err(Into::into)?)?;
             n += 1;
+            in_chunk += 1;
+            if !self.stream.children.is_empty()
+                && (in_chunk >= limits.max_records || chunk_start.elapsed() >= limits.max_time)
+            {
+                self.run_children().await?;
+                chunk_start = std::time::Instant::now();
+                in_chunk = 0;
+            }
         }
         Ok(n)
+    }
+
+    /// Emits only the records at or after the bookmark the sync started from, and advances the
+    /// bookmark (the full-request-incremental-emit pattern: for APIs that return everything).
+    /// Returns how many were emitted; the others are counted as `filtered`.
+    pub fn emit_newer<I: IntoIterator<Item = R>>(&self, records: I) -> Result<u64, EmitError> {
+        let before = lock(&self.stream.runtime).stats.emitted;
+        let was = lock(&self.stream.runtime).filter_older();
+        lock(&self.stream.runtime).set_filter_older(true);
+        let result = records.into_iter().try_for_each(|r| self.emit_ref(&r));
+        let mut rt = lock(&self.stream.runtime);
+        rt.set_filter_older(was);
+        result.map(|()| rt.stats.emitted - before)
+    }
+
+    /// Remembers the child context of a record just emitted, for the sub-streams to run.
+    fn queue_children(&self, record: &R) -> Result<(), EmitError> {
+        if self.stream.children.is_empty() {
+            return Ok(());
+        }
+        let context = match &self.stream.child_context {
+            Some(f) => f(record),
+            None => default_child_context(record, &self.stream.key_properties).map_err(|source| {
+                EmitError::Serialize {
+                    stream: self.stream.name.clone(),
+                    source,
+                }
+            })?,
+        };
+        self.stream
+            .pending_children
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(context);
+        Ok(())
+    }
+
+    /// Runs the sub-streams for every record emitted since they last ran. Called by the framework
+    /// between chunks of [`emit_stream`](Self::emit_stream) and when the sync function returns;
+    /// a sync function that emits with `emit` in a long loop may call it itself to bound memory.
+    pub async fn run_children(&self) -> crate::SyncResult {
+        let contexts = std::mem::take(
+            &mut *self
+                .stream
+                .pending_children
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        if contexts.is_empty() {
+            return Ok(());
+        }
+        crate::run::run_children(self.run.clone(), &self.stream.children, contexts).await
     }
 
     /// Emits a record to another stream declared in [`Stream::emits_to`](crate::Stream::emits_to)
@@ -208,6 +305,19 @@ impl<R: Serialize, C, K> SyncContext<R, C, K> {
             version,
         })
     }
+}
+
+/// The default child context: the record's key properties, or the whole record without keys.
+fn default_child_context<R: Serialize>(record: &R, keys: &[String]) -> Result<Value, serde_json::Error> {
+    let value = serde_json::to_value(record)?;
+    if keys.is_empty() {
+        return Ok(value);
+    }
+    Ok(Value::Object(
+        keys.iter()
+            .map(|k| (k.clone(), value.get(k).cloned().unwrap_or(Value::Null)))
+            .collect(),
+    ))
 }
 
 /// A FULL_TABLE sync in progress, started with [`SyncContext::full_table`].

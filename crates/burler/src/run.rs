@@ -30,7 +30,9 @@ pub(crate) struct RunShared<C, K> {
     pub(crate) config: C,
     pub(crate) client: K,
     pub(crate) runtimes: HashMap<String, Arc<Mutex<StreamRuntime>>>,
+    pub(crate) execs: HashMap<String, Arc<StreamExec<C, K>>>,
     pub(crate) start_date: Option<DateTime<Utc>>,
+    pub(crate) sync_started: DateTime<Utc>,
 }
 
 /// Parses arguments, runs, prints the final error lines, and returns the outcome.
@@ -144,11 +146,13 @@ where
     let run = Arc::new(RunShared {
         config,
         client,
-        runtimes: plan.runtimes.clone(),
+        runtimes: plan.runtimes,
+        execs: plan.execs,
         start_date,
+        sync_started: plan.started,
     });
     let fail_fast = tap.fail_fast || cli.fail_fast;
-    let report = sync_all(run, plan, tap.max_concurrent_streams, fail_fast).await;
+    let report = sync_all(run, plan.order, plan.resume, tap.max_concurrent_streams, fail_fast).await;
     if let Err(e) = output.flush() {
         return Err((Error::Output(e), Some(report)));
     }
@@ -301,24 +305,32 @@ fn load_state(cli: &Cli) -> Result<State, Error> {
     }
 }
 
-/// One stream of the plan.
-struct PlannedStream<C, K> {
+/// One stream of the plan: everything needed to run it, shared by the runs of its partitions.
+pub(crate) struct StreamExec<C, K> {
     name: String,
     runner: Option<Arc<dyn ErasedSync<C, K>>>,
-    runs: bool,
+    /// Runs this run: selected, or feeding/driving a selected stream.
+    needed: bool,
+    selected: bool,
     emits_to: Vec<String>,
     after: Vec<String>,
-    start_bookmark: Option<Value>,
+    parent: Option<String>,
+    children: Vec<String>,
     metadata: burler_singer::Metadata,
     retry: Option<RetrySync>,
-    full_table: bool,
-    selected: bool,
+    method: ReplicationMethod,
+    key_properties: Vec<String>,
+    interleave: crate::stream::Interleave,
+    rollup: bool,
+    lookback: Option<std::time::Duration>,
 }
 
 /// What will run, in which order, with which runtimes.
 struct Plan<C, K> {
-    streams: Vec<PlannedStream<C, K>>,
+    execs: HashMap<String, Arc<StreamExec<C, K>>>,
     runtimes: HashMap<String, Arc<Mutex<StreamRuntime>>>,
+    /// Top-level streams to run, in dependency order.
+    order: Vec<String>,
     started: DateTime<Utc>,
     resume: Option<String>,
 }
@@ -331,42 +343,89 @@ impl<C, K> Plan<C, K> {
         start_date: Option<DateTime<Utc>>,
     ) -> Self {
         let started = Utc::now();
-        let mut runtimes = HashMap::new();
-        let mut streams = Vec::new();
-        for def in &tap.streams {
-            let spec = &def.spec;
-            // A stream missing from a given catalog is simply not selected.
-            let entry = catalog.get(&spec.name);
-            let selected = entry.is_some_and(CatalogEntry::is_selected);
-            let (runtime, planned) =
-                plan_stream(tap, def, entry, selected, output, start_date, started);
-            runtimes.insert(spec.name.clone(), Arc::new(Mutex::new(runtime)));
-            streams.push(planned);
-        }
-        // A stream whose records are not wanted still runs when it feeds a selected stream.
-        let feeds: HashSet<String> = streams
+        let selected: HashMap<&str, bool> = tap
+            .streams
             .iter()
-            .filter(|s| {
-                s.emits_to
-                    .iter()
-                    .any(|t| runtimes.get(t).is_some_and(|rt| lock(rt).selected))
+            .map(|d| {
+                let name = d.spec.name.as_str();
+                (name, catalog.get(name).is_some_and(CatalogEntry::is_selected))
             })
-            .map(|s| s.name.clone())
             .collect();
-        for s in &mut streams {
-            s.runs = s.runner.is_some() && (s.selected || feeds.contains(&s.name));
+        let needed = needed_streams(&tap.streams, &selected);
+        let mut runtimes = HashMap::new();
+        let mut execs = HashMap::new();
+        for def in &tap.streams {
+            let name = def.spec.name.clone();
+            let entry = catalog.get(&name);
+            let is_selected = selected.get(name.as_str()).copied().unwrap_or(false);
+            let runtime = plan_runtime(tap, def, entry, is_selected, output, start_date, started);
+            let method = runtime.method;
+            runtimes.insert(name.clone(), Arc::new(Mutex::new(runtime)));
+            let spec = &def.spec;
+            let exec = StreamExec {
+                name: name.clone(),
+                runner: def.runner.clone(),
+                needed: def.runner.is_some() && needed.contains(name.as_str()),
+                selected: is_selected,
+                emits_to: spec.emits_to.clone(),
+                after: spec.after.clone(),
+                parent: spec.parent.clone(),
+                children: spec.children.clone(),
+                metadata: entry.map(|e| e.metadata.clone()).unwrap_or_default(),
+                retry: spec.retry.clone(),
+                method,
+                key_properties: spec.key_properties.clone(),
+                interleave: spec.interleave,
+                rollup: spec.rollup,
+                lookback: spec.lookback,
+            };
+            execs.insert(name, Arc::new(exec));
         }
+        let roots: Vec<(&str, &[String])> = tap
+            .streams
+            .iter()
+            .filter(|d| d.spec.parent.is_none())
+            .map(|d| (d.spec.name.as_str(), d.spec.after.as_slice()))
+            .collect();
         let resume = output.with_state(|st| st.currently_syncing().map(str::to_owned));
+        let order = crate::definition::run_order(&roots, resume.as_deref());
         Plan {
-            streams,
+            execs,
             runtimes,
+            order,
             started,
             resume,
         }
     }
 }
 
-fn plan_stream<C, K>(
+/// Streams that must run: selected ones, the parents of needed ones, and the feeders of selected ones.
+fn needed_streams<'a, C, K>(
+    streams: &'a [BoxedStream<C, K>],
+    selected: &HashMap<&str, bool>,
+) -> HashSet<&'a str> {
+    let mut needed: HashSet<&str> = streams
+        .iter()
+        .map(|d| d.spec.name.as_str())
+        .filter(|n| selected.get(n).copied().unwrap_or(false))
+        .collect();
+    loop {
+        let before = needed.len();
+        for d in streams {
+            let name = d.spec.name.as_str();
+            let feeds = d.spec.emits_to.iter().any(|t| needed.contains(t.as_str()));
+            let drives = d.spec.children.iter().any(|c| needed.contains(c.as_str()));
+            if feeds || drives {
+                needed.insert(name);
+            }
+        }
+        if needed.len() == before {
+            return needed;
+        }
+    }
+}
+
+fn plan_runtime<C, K>(
     tap: &Tap<C, K>,
     def: &BoxedStream<C, K>,
     entry: Option<&CatalogEntry>,
@@ -374,7 +433,7 @@ fn plan_stream<C, K>(
     output: &Output,
     start_date: Option<DateTime<Utc>>,
     started: DateTime<Utc>,
-) -> (StreamRuntime, PlannedStream<C, K>) {
+) -> StreamRuntime {
     let spec = &def.spec;
     let method = effective_method(&spec.replication, entry, &spec.name);
     let key = match method {
@@ -385,21 +444,12 @@ fn plan_stream<C, K>(
     };
     let schema = entry.map(|e| e.schema.clone()).unwrap_or(Value::Null);
     let selection = field_selection(entry, &spec.key_properties, key.as_deref());
-    let state_bookmark = output.with_state(|s| s.replication_key_value(&spec.name).cloned());
-    let start_bookmark = match method {
-        ReplicationMethod::Incremental | ReplicationMethod::LogBased => state_bookmark,
-        ReplicationMethod::FullTable => None,
-    };
-    let tracker_start = start_bookmark
-        .as_ref()
-        .and_then(BookmarkValue::from_json)
-        .or_else(|| {
-            (method == ReplicationMethod::Incremental)
-                .then(|| start_date.map(|d| BookmarkValue::DateTime(d.fixed_offset())))
-                .flatten()
-        });
     let mut hooks = spec.hooks.clone();
     hooks.extend(tap.hooks.iter().cloned());
+    let tracker = BookmarkTracker::new(
+        default_start(method, start_date),
+        started,
+    );
     let mut runtime = StreamRuntime::new(RuntimeSetup {
         name: spec.name.clone(),
         selected,
@@ -409,26 +459,22 @@ fn plan_stream<C, K>(
         hooks,
         method,
         key,
-        tracker: BookmarkTracker::new(tracker_start, started),
+        tracker,
         strategy: spec.strategy,
-        sorted: spec.sorted,
+        // A roll-up parent commits only the children's minimum, at the end.
+        sorted: spec.sorted && !spec.rollup,
         filter_older: spec.filter_older,
         output: output.clone(),
     });
     runtime.set_metric_interval(tap.metric_interval);
-    let planned = PlannedStream {
-        name: spec.name.clone(),
-        runner: def.runner.clone(),
-        runs: false,
-        emits_to: spec.emits_to.clone(),
-        after: spec.after.clone(),
-        start_bookmark,
-        metadata: entry.map(|e| e.metadata.clone()).unwrap_or_default(),
-        retry: spec.retry.clone(),
-        full_table: method == ReplicationMethod::FullTable,
-        selected,
-    };
-    (runtime, planned)
+    runtime
+}
+
+/// Where an incremental sync starts without a bookmark: the config's `start_date`.
+fn default_start(method: ReplicationMethod, start_date: Option<DateTime<Utc>>) -> Option<BookmarkValue> {
+    (method == ReplicationMethod::Incremental)
+        .then(|| start_date.map(|d| BookmarkValue::DateTime(d.fixed_offset())))
+        .flatten()
 }
 
 /// The catalog's replication method where the stream supports it, else the declared one.
@@ -453,11 +499,7 @@ fn effective_method(
 }
 
 /// Field selection from the catalog entry, keeping key properties and the replication key.
-fn field_selection(
-    entry: Option<&CatalogEntry>,
-    keys: &[String],
-    rk: Option<&str>,
-) -> FieldSelection {
+fn field_selection(entry: Option<&CatalogEntry>, keys: &[String], rk: Option<&str>) -> FieldSelection {
     let Some(entry) = entry else {
         return FieldSelection::default();
     };
@@ -470,10 +512,11 @@ fn field_selection(
     selection
 }
 
-/// Runs every planned stream, in dependency order, up to `limit` at once.
+/// Runs every top-level stream, in dependency order, up to `limit` at once.
 async fn sync_all<C, K>(
     run: Arc<RunShared<C, K>>,
-    plan: Plan<C, K>,
+    order: Vec<String>,
+    resume: Option<String>,
     limit: usize,
     fail_fast: bool,
 ) -> RunReport
@@ -482,60 +525,41 @@ where
     K: Send + Sync + 'static,
 {
     let started = Instant::now();
-    let order = crate::definition::run_order(
-        &plan
-            .streams
-            .iter()
-            .map(|s| (s.name.as_str(), s.after.as_slice()))
-            .collect::<Vec<_>>(),
-        plan.resume.as_deref(),
-    );
-    let selected_names: Vec<&str> = plan
-        .streams
-        .iter()
-        .filter(|s| s.selected)
-        .map(|s| s.name.as_str())
+    let mut selected_names: Vec<&str> = run
+        .execs
+        .values()
+        .filter(|e| e.selected)
+        .map(|e| e.name.as_str())
         .collect();
+    selected_names.sort_unstable();
     info!(
-        "Starting sync; selected streams: {}",
-        if selected_names.is_empty() {
-            "none".to_owned()
-        } else {
-            selected_names.join(", ")
-        }
+        "Starting sync; selected streams: {}{}",
+        if selected_names.is_empty() { "none".to_owned() } else { selected_names.join(", ") },
+        resume.map(|r| format!("; resuming {r}")).unwrap_or_default()
     );
-    let fed_only: Vec<String> = plan
-        .streams
+    let mut pending: Vec<Arc<StreamExec<C, K>>> = order
         .iter()
-        .filter(|s| s.runner.is_none())
-        .map(|s| s.name.clone())
+        .filter_map(|name| run.execs.get(name).cloned())
+        .filter(|e| e.needed)
         .collect();
-    let mut by_name: HashMap<String, PlannedStream<C, K>> = plan
-        .streams
-        .into_iter()
-        .map(|s| (s.name.clone(), s))
+    let mut done: HashSet<String> = run
+        .execs
+        .values()
+        .filter(|e| !pending.iter().any(|p| p.name == e.name))
+        .map(|e| e.name.clone())
         .collect();
-    let mut pending: Vec<PlannedStream<C, K>> = order
-        .iter()
-        .filter_map(|name| by_name.remove(name))
-        .filter(|s| s.runs)
-        .collect();
-    let mut done: HashSet<String> = by_name.keys().cloned().collect();
     let mut reports: Vec<StreamReport> = Vec::new();
     let mut tasks = tokio::task::JoinSet::new();
     let mut running: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut stop = false;
     loop {
         while !stop && running.len() < limit {
-            let Some(i) = pending
-                .iter()
-                .position(|s| s.after.iter().all(|d| done.contains(d)))
-            else {
+            let Some(i) = pending.iter().position(|s| s.after.iter().all(|d| done.contains(d))) else {
                 break;
             };
-            let stream = pending.remove(i);
-            let name = stream.name.clone();
-            let handle = tasks.spawn(sync_stream(run.clone(), stream, plan.started));
+            let exec = pending.remove(i);
+            let name = exec.name.clone();
+            let handle = tasks.spawn(sync_stream(run.clone(), exec));
             running.insert(handle.id(), name);
         }
         let Some(joined) = tasks.join_next_with_id().await else {
@@ -560,31 +584,37 @@ where
     for s in pending {
         reports.push(skipped_report(&s.name));
     }
-    reports.extend(fed_only.iter().filter_map(|name| fed_report(&run, name)));
+    reports.extend(secondary_reports(&run, &reports));
     RunReport {
         streams: reports,
         duration_secs: started.elapsed().as_secs_f64(),
     }
 }
 
-/// The report row of a stream without a sync function of its own, fed by `emit_to`.
-fn fed_report<C, K>(run: &RunShared<C, K>, name: &str) -> Option<StreamReport> {
-    let rt = lock(run.runtimes.get(name)?);
-    let mut r = skipped_report(name);
-    if rt.stats == Default::default() && !rt.selected {
-        return None;
-    }
-    r.status = if rt.selected {
-        "succeeded"
-    } else {
-        "not selected"
-    }
-    .into();
-    r.stats = rt.stats.clone();
-    r.bookmark_after = rt
-        .output
-        .with_state(|s| s.replication_key_value(name).cloned());
-    Some(r)
+/// Report rows of streams that did not run on their own: sub-streams and streams fed by `emit_to`.
+fn secondary_reports<C, K>(run: &RunShared<C, K>, top: &[StreamReport]) -> Vec<StreamReport> {
+    let mut names: Vec<&String> = run
+        .execs
+        .values()
+        .filter(|e| e.parent.is_some() || e.runner.is_none())
+        .filter(|e| !top.iter().any(|r| r.stream == e.name))
+        .map(|e| &e.name)
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let rt = lock(run.runtimes.get(name)?);
+            if rt.stats == Default::default() && !rt.selected {
+                return None;
+            }
+            let mut r = skipped_report(name);
+            r.status = if rt.selected { "succeeded" } else { "not selected" }.into();
+            r.stats = rt.stats.clone();
+            r.bookmark_after = rt.output.with_state(|s| s.replication_key_value(name).cloned());
+            Some(r)
+        })
+        .collect()
 }
 
 fn panicked_report(name: &str, e: &tokio::task::JoinError) -> StreamReport {
@@ -608,54 +638,46 @@ fn skipped_report(name: &str) -> StreamReport {
     }
 }
 
-/// Syncs one stream: currently_syncing, SCHEMA, versions, the sync function with retries, the final
-/// bookmark, metrics.
-async fn sync_stream<C, K>(
-    run: Arc<RunShared<C, K>>,
-    stream: PlannedStream<C, K>,
-    sync_started: DateTime<Utc>,
-) -> StreamReport
+/// Syncs one top-level stream: currently_syncing, SCHEMAs, versions, its partitions (each with its
+/// children), the final bookmark, metrics.
+async fn sync_stream<C, K>(run: Arc<RunShared<C, K>>, exec: Arc<StreamExec<C, K>>) -> StreamReport
 where
     C: Send + Sync + 'static,
     K: Send + Sync + 'static,
 {
     let started = Instant::now();
-    let name = stream.name.clone();
+    let name = exec.name.clone();
     let Some(runtime) = run.runtimes.get(&name).cloned() else {
         return skipped_report(&name);
     };
-    let before = stream.start_bookmark.clone();
+    let before = lock(&runtime)
+        .output
+        .with_state(|s| s.replication_key_value(&name).cloned());
     info!(
         "Starting sync of stream {name} from bookmark {}",
         before.as_ref().map_or("none".to_owned(), |v| v.to_string())
     );
-    let result = match start_stream(&run, &stream, &runtime).await {
-        Ok(()) => run_with_retries(&run, &stream, &runtime, sync_started).await,
+    let result = match start_stream(&run, &exec, &runtime) {
+        Ok(()) => run_partitions(&run, &exec).await,
         Err(e) => Err(e),
     };
     let result = match result {
-        Ok(()) => finish_stream(&run, &stream, &runtime),
+        Ok(()) => finish_stream(&run, &exec, &runtime),
         Err(e) => {
-            let _ = lock(&runtime).flush();
+            flush_tree(&run, &exec);
             Err(e)
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
     let rt = lock(&runtime);
     rt.log_record_count();
-    let status = if result.is_ok() {
-        "succeeded"
-    } else {
-        "failed"
-    };
+    let status = if result.is_ok() { "succeeded" } else { "failed" };
     let mut tags = Map::new();
     tags.insert("job_type".into(), Value::from("sync"));
     tags.insert("endpoint".into(), Value::from(name.clone()));
     tags.insert("status".into(), Value::from(status));
     burler_singer::metrics::Metric::timer("job_duration", elapsed, tags).emit();
-    let after = rt
-        .output
-        .with_state(|s| s.replication_key_value(&name).cloned());
+    let after = rt.output.with_state(|s| s.replication_key_value(&name).cloned());
     match &result {
         Ok(()) => info!(
             "Finished stream {name}: {} records in {elapsed:.2}s; bookmark {} -> {}",
@@ -663,10 +685,7 @@ where
             before.as_ref().map_or("none".to_owned(), |v| v.to_string()),
             after.as_ref().map_or("none".to_owned(), |v| v.to_string()),
         ),
-        Err(e) => error!(
-            "stream {name} failed after {} records: {e}",
-            rt.stats.emitted
-        ),
+        Err(e) => error!("stream {name} failed after {} records: {e}", rt.stats.emitted),
     }
     StreamReport {
         stream: name,
@@ -680,58 +699,226 @@ where
     }
 }
 
-/// Marks the stream as currently syncing and writes the SCHEMA of it and of the streams it feeds.
-async fn start_stream<C, K>(
+/// Marks the stream as currently syncing and writes the SCHEMA of it, of the streams it feeds and
+/// of its sub-streams (parents first).
+fn start_stream<C, K>(
     run: &RunShared<C, K>,
-    stream: &PlannedStream<C, K>,
+    exec: &StreamExec<C, K>,
     runtime: &Mutex<StreamRuntime>,
 ) -> Result<(), BoxError> {
     {
         let mut rt = lock(runtime);
-        let name = stream.name.clone();
+        let name = exec.name.clone();
         rt.commit_with(|s| s.set_currently_syncing(Some(&name)))?;
-        rt.ensure_schema()?;
     }
-    for target in &stream.emits_to {
-        if let Some(rt) = run.runtimes.get(target) {
-            lock(rt).ensure_schema()?;
-        }
-    }
-    if stream.full_table {
+    write_schemas(run, exec)?;
+    if exec.method == ReplicationMethod::FullTable && exec.parent.is_none() {
         lock(runtime).begin_full_table()?;
     }
     Ok(())
 }
 
-/// Runs the sync function; on an error the stream's retry policy accepts, runs it again.
-async fn run_with_retries<C, K>(
-    run: &Arc<RunShared<C, K>>,
-    stream: &PlannedStream<C, K>,
+fn write_schemas<C, K>(run: &RunShared<C, K>, exec: &StreamExec<C, K>) -> Result<(), BoxError> {
+    if let Some(rt) = run.runtimes.get(&exec.name) {
+        lock(rt).ensure_schema()?;
+    }
+    for target in &exec.emits_to {
+        if let Some(rt) = run.runtimes.get(target) {
+            lock(rt).ensure_schema()?;
+        }
+    }
+    for child in &exec.children {
+        if let Some(child) = run.execs.get(child) {
+            write_schemas(run, child)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the stream once, or once per partition when it declares partitions.
+async fn run_partitions<C, K>(run: &Arc<RunShared<C, K>>, exec: &Arc<StreamExec<C, K>>) -> Result<(), BoxError>
+where
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    let Some(runner) = &exec.runner else {
+        return Ok(());
+    };
+    let Some(runtime) = run.runtimes.get(&exec.name) else {
+        return Ok(());
+    };
+    let listing = runner.partitions(run.clone(), sync_start(exec, runtime, None, None));
+    match listing {
+        None => run_partition(run.clone(), exec.clone(), None).await,
+        Some(list) => {
+            let partitions = list.await?;
+            info!("stream {}: {} partition(s)", exec.name, partitions.len());
+            for partition in partitions {
+                run_partition(run.clone(), exec.clone(), Some(partition)).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn sync_start<C, K>(
+    exec: &StreamExec<C, K>,
     runtime: &Arc<Mutex<StreamRuntime>>,
-    sync_started: DateTime<Utc>,
+    start_bookmark: Option<Value>,
+    partition: Option<Value>,
+) -> SyncStart {
+    SyncStart {
+        name: exec.name.clone(),
+        runtime: runtime.clone(),
+        emits_to: exec.emits_to.clone(),
+        start_bookmark,
+        metadata: exec.metadata.clone(),
+        partition,
+        children: exec.children.clone(),
+        interleave: exec.interleave,
+        key_properties: exec.key_properties.clone(),
+    }
+}
+
+/// Runs the sub-streams `children` once for each parent context (called by a parent's context).
+pub(crate) async fn run_children<C, K>(
+    run: Arc<RunShared<C, K>>,
+    children: &[String],
+    contexts: Vec<Value>,
 ) -> Result<(), BoxError>
 where
     C: Send + Sync + 'static,
     K: Send + Sync + 'static,
 {
-    let Some(runner) = &stream.runner else {
+    for context in contexts {
+        for child in children {
+            let Some(exec) = run.execs.get(child).cloned() else {
+                continue;
+            };
+            if !exec.needed {
+                continue;
+            }
+            run_partition(run.clone(), exec, Some(context.clone()))
+                .await
+                .map_err(|e| -> BoxError { format!("sub-stream {child} ({context}): {e}").into() })?;
+        }
+    }
+    Ok(())
+}
+
+/// Syncs one partition (or the whole stream): its own bookmark, retries, then its commit.
+fn run_partition<C, K>(
+    run: Arc<RunShared<C, K>>,
+    exec: Arc<StreamExec<C, K>>,
+    partition: Option<Value>,
+) -> futures::future::BoxFuture<'static, Result<(), BoxError>>
+where
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    Box::pin(async move {
+        let Some(runtime) = run.runtimes.get(&exec.name).cloned() else {
+            return Ok(());
+        };
+        let (stored, start) = begin_partition(&run, &exec, &runtime, partition.clone());
+        let emitted_before = lock(&runtime).stats.emitted;
+        run_with_retries(&run, &exec, &runtime, start, stored, partition.clone()).await?;
+        let mut rt = lock(&runtime);
+        if partition.is_some() {
+            let mut tags = Map::new();
+            tags.insert("endpoint".into(), Value::from(exec.name.clone()));
+            tags.insert("context".into(), partition.clone().unwrap_or_default());
+            let n = rt.stats.emitted - emitted_before;
+            burler_singer::metrics::Metric::counter("record_count", n, tags).emit();
+        }
+        if exec.method == ReplicationMethod::FullTable || partition.is_none() {
+            rt.flush()?;
+        } else {
+            rt.commit_bookmark()?;
+            let name = exec.name.clone();
+            rt.commit_with(|s| {
+                s.bookmark_mut(&name).extra.remove("currently_syncing_partition");
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// Points the stream's runtime at a partition: its stored bookmark (minus the lookback) is where
+/// the sync starts. Returns the stored bookmark and the start bookmark.
+fn begin_partition<C, K>(
+    run: &RunShared<C, K>,
+    exec: &StreamExec<C, K>,
+    runtime: &Mutex<StreamRuntime>,
+    partition: Option<Value>,
+) -> (Option<Value>, Option<Value>) {
+    let mut rt = lock(runtime);
+    let name = exec.name.clone();
+    let stored = match exec.method {
+        ReplicationMethod::FullTable => None,
+        _ => rt.output.with_state(|s| match &partition {
+            Some(p) => s.partition_value(&name, p).cloned(),
+            None => s.replication_key_value(&name).cloned(),
+        }),
+    };
+    let start = match (&stored, exec.lookback) {
+        (Some(Value::String(text)), Some(window)) => crate::bookmark::parse_datetime(text)
+            .and_then(|dt| chrono::Duration::from_std(window).ok().map(|w| dt - w))
+            .map(|dt| Value::from(crate::bookmark::format_datetime(&dt)))
+            .or(stored.clone()),
+        _ => stored.clone(),
+    };
+    let mut tracker = BookmarkTracker::new(
+        start
+            .as_ref()
+            .and_then(BookmarkValue::from_json)
+            .or_else(|| default_start(exec.method, run.start_date)),
+        run.sync_started,
+    );
+    tracker.committed = stored.as_ref().and_then(BookmarkValue::from_json);
+    if partition.is_some() || exec.parent.is_some() {
+        rt.begin_partition(partition.clone(), tracker);
+        if let Some(p) = &partition
+            && exec.method != ReplicationMethod::FullTable
+        {
+            let p = p.clone();
+            let _ = rt.commit_with(|s| {
+                s.bookmark_mut(&name)
+                    .extra
+                    .insert("currently_syncing_partition".into(), p);
+            });
+        }
+    } else {
+        rt.tracker = tracker;
+    }
+    (stored, start)
+}
+
+/// Runs the sync function; on an error the stream's retry policy accepts, runs it again.
+async fn run_with_retries<C, K>(
+    run: &Arc<RunShared<C, K>>,
+    exec: &StreamExec<C, K>,
+    runtime: &Arc<Mutex<StreamRuntime>>,
+    start: Option<Value>,
+    stored: Option<Value>,
+    partition: Option<Value>,
+) -> Result<(), BoxError>
+where
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    let Some(runner) = &exec.runner else {
         return Ok(());
     };
-    let mut bookmark = stream.start_bookmark.clone();
+    let mut bookmark = start.clone();
     let mut attempt = 1;
     loop {
-        let start = SyncStart {
-            name: stream.name.clone(),
-            runtime: runtime.clone(),
-            emits_to: stream.emits_to.clone(),
-            start_bookmark: bookmark.clone(),
-            metadata: stream.metadata.clone(),
-        };
-        let err = match runner.start(run.clone(), start).await {
+        let begin = sync_start(exec, runtime, bookmark.clone(), partition.clone());
+        let err = match runner.start(run.clone(), begin).await {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
-        let Some(retry) = &stream.retry else {
+        let Some(retry) = &exec.retry else {
             return Err(err);
         };
         if attempt >= retry.max_tries || !(retry.predicate)(&err) {
@@ -741,28 +928,28 @@ where
         let mut scope = RetryScope {
             attempt,
             error: err.to_string(),
-            bookmark: stream.start_bookmark.clone(),
+            bookmark: start.clone(),
         };
         if let Some(setup) = &retry.setup {
             setup(&mut scope);
         }
         warn!(
             "stream {}: try {} failed: {err}; retrying from bookmark {}",
-            stream.name,
+            exec.name,
             attempt - 1,
-            scope
-                .bookmark
-                .as_ref()
-                .map_or("none".to_owned(), |v| v.to_string())
+            scope.bookmark.as_ref().map_or("none".to_owned(), |v| v.to_string())
         );
         bookmark = scope.bookmark;
         let mut rt = lock(runtime);
         let kept = rt.tracker.committed.clone();
         rt.tracker = BookmarkTracker::new(
-            bookmark.as_ref().and_then(BookmarkValue::from_json),
-            sync_started,
+            bookmark
+                .as_ref()
+                .and_then(BookmarkValue::from_json)
+                .or_else(|| default_start(exec.method, run.start_date)),
+            run.sync_started,
         );
-        rt.tracker.committed = kept;
+        rt.tracker.committed = kept.or_else(|| stored.as_ref().and_then(BookmarkValue::from_json));
     }
 }
 
@@ -770,10 +957,10 @@ where
 /// `currently_syncing`.
 fn finish_stream<C, K>(
     run: &RunShared<C, K>,
-    stream: &PlannedStream<C, K>,
+    exec: &StreamExec<C, K>,
     runtime: &Mutex<StreamRuntime>,
 ) -> Result<(), BoxError> {
-    for target in &stream.emits_to {
+    for target in &exec.emits_to {
         if let Some(rt) = run.runtimes.get(target) {
             let mut rt = lock(rt);
             if rt.method == ReplicationMethod::Incremental {
@@ -783,17 +970,52 @@ fn finish_stream<C, K>(
             }
         }
     }
+    flush_tree(run, exec);
+    let rollup = exec.rollup.then(|| children_minimum(run, exec)).flatten();
     let mut rt = lock(runtime);
-    if stream.full_table {
+    if exec.method == ReplicationMethod::FullTable {
         rt.finish_full_table()?;
     } else {
+        if exec.rollup {
+            rt.tracker.max_seen = rollup;
+        }
         rt.commit_bookmark()?;
     }
-    let name = stream.name.clone();
+    let name = exec.name.clone();
     rt.commit_with(|s| {
         if s.currently_syncing() == Some(name.as_str()) {
             s.set_currently_syncing(None);
         }
     })?;
     Ok(())
+}
+
+/// Writes the pending records of every sub-stream below `exec`.
+fn flush_tree<C, K>(run: &RunShared<C, K>, exec: &StreamExec<C, K>) {
+    if let Some(rt) = run.runtimes.get(&exec.name) {
+        let _ = lock(rt).flush();
+    }
+    for child in &exec.children {
+        if let Some(child) = run.execs.get(child) {
+            flush_tree(run, child);
+        }
+    }
+}
+
+/// The smallest bookmark over the partitions of the parent's incremental children.
+fn children_minimum<C, K>(run: &RunShared<C, K>, exec: &StreamExec<C, K>) -> Option<BookmarkValue> {
+    let rt = lock(run.runtimes.get(&exec.name)?);
+    rt.output.with_state(|state| {
+        exec.children
+            .iter()
+            .filter(|c| run.execs.get(*c).is_some_and(|e| e.method == ReplicationMethod::Incremental))
+            .flat_map(|c| {
+                state
+                    .bookmark(c)
+                    .and_then(|b| b.partitions.clone())
+                    .unwrap_or_default()
+            })
+            .filter_map(|p| p.get("replication_key_value").and_then(BookmarkValue::from_json))
+            .reduce(|a, b| if b.is_before(&a) { b } else { a })
+    })
 }

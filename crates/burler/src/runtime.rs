@@ -72,6 +72,8 @@ pub(crate) struct StreamRuntime {
     schema_message: Message,
     schema_written: bool,
     pub(crate) version: Option<i64>,
+    /// The partition (child context) being synced, whose bookmark commits go to `partitions`.
+    pub(crate) partition: Option<Value>,
     last_metric: Instant,
     metric_interval: Duration,
 }
@@ -121,6 +123,7 @@ impl StreamRuntime {
             schema_message,
             schema_written: false,
             version: None,
+            partition: None,
             last_metric: now,
             metric_interval: Duration::from_secs(60),
         }
@@ -275,15 +278,41 @@ impl StreamRuntime {
         };
         let (name, key) = (self.name.clone(), self.key.clone());
         let json = next.to_json();
-        self.output.commit_state(&mut self.buf, |state| {
-            let bookmark = state.bookmark_mut(&name);
-            if let Some(key) = key {
-                bookmark.replication_key = Some(key);
+        let partition = self.partition.clone();
+        self.output.commit_state(&mut self.buf, |state| match partition {
+            Some(context) => {
+                if let Some(key) = key {
+                    state.set_partition_value(&name, &context, "replication_key", Value::from(key));
+                }
+                state.set_partition_value(&name, &context, "replication_key_value", json);
             }
-            bookmark.replication_key_value = Some(json);
+            None => {
+                let bookmark = state.bookmark_mut(&name);
+                if let Some(key) = key {
+                    bookmark.replication_key = Some(key);
+                }
+                bookmark.replication_key_value = Some(json);
+            }
         })?;
         self.tracker.mark_committed(next);
         Ok(())
+    }
+
+    /// Starts syncing one partition: its bookmark is tracked (and committed) on its own.
+    pub(crate) fn begin_partition(&mut self, partition: Option<Value>, tracker: BookmarkTracker) {
+        self.partition = partition;
+        self.tracker = tracker;
+        self.since_commit = 0;
+    }
+
+    /// Sets whether records older than the starting bookmark are left out.
+    pub(crate) fn set_filter_older(&mut self, on: bool) {
+        self.filter_older = on;
+    }
+
+    /// Whether records older than the starting bookmark are left out.
+    pub(crate) fn filter_older(&self) -> bool {
+        self.filter_older
     }
 
     /// Writes pending records and a STATE after applying `update` to the run state.

@@ -27,6 +27,28 @@ pub(crate) type BookmarkFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
 pub(crate) type SchemaFn<C> = Arc<dyn Fn(&C) -> Result<Value, BoxError> + Send + Sync>;
 pub(crate) type RetryPredicate = Arc<dyn Fn(&BoxError) -> bool + Send + Sync>;
 pub(crate) type RetrySetup = Arc<dyn Fn(&mut RetryScope) + Send + Sync>;
+pub(crate) type PartitionsFn<R, C, K> = Arc<
+    dyn Fn(SyncContext<R, C, K>) -> BoxFuture<'static, Result<Vec<Value>, BoxError>> + Send + Sync,
+>;
+pub(crate) type ChildContextFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
+
+/// How a parent stream's records are read in chunks so its children run in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interleave {
+    /// Children run at least this often while the parent reads.
+    pub max_time: Duration,
+    /// Children run after at most this many parent records.
+    pub max_records: usize,
+}
+
+impl Default for Interleave {
+    fn default() -> Self {
+        Interleave {
+            max_time: Duration::from_secs(1),
+            max_records: 500,
+        }
+    }
+}
 
 /// Where a stream's JSON Schema comes from.
 pub(crate) enum SchemaSource<C> {
@@ -98,6 +120,11 @@ pub(crate) struct StreamSpec<C> {
     pub(crate) hooks: Vec<RecordHook>,
     pub(crate) retry: Option<RetrySync>,
     pub(crate) selected_by_default: bool,
+    pub(crate) parent: Option<String>,
+    pub(crate) children: Vec<String>,
+    pub(crate) interleave: Interleave,
+    pub(crate) rollup: bool,
+    pub(crate) lookback: Option<Duration>,
 }
 
 /// A stream: its schema, keys, replication, and the function that syncs it.
@@ -127,6 +154,9 @@ pub struct Stream<R, C, K> {
     pub(crate) spec: StreamSpec<C>,
     pub(crate) bookmark_fn: Option<BookmarkFn<R>>,
     pub(crate) sync: Option<SyncFn<R, C, K>>,
+    pub(crate) partitions: Option<PartitionsFn<R, C, K>>,
+    pub(crate) child_context: Option<ChildContextFn<R>>,
+    pub(crate) children: Vec<BoxedStream<C, K>>,
 }
 
 impl<R, C, K> Stream<R, C, K>
@@ -151,9 +181,17 @@ where
                 hooks: Vec::new(),
                 retry: None,
                 selected_by_default: true,
+                parent: None,
+                children: Vec::new(),
+                interleave: Interleave::default(),
+                rollup: false,
+                lookback: None,
             },
             bookmark_fn: None,
             sync: None,
+            partitions: None,
+            child_context: None,
+            children: Vec::new(),
         }
     }
 
@@ -324,6 +362,62 @@ where
         self
     }
 
+    /// Adds a child stream (the seed's `stream("thing").substream("child")`): for every record of
+    /// this stream, the child's sync runs with [`SyncContext::parent`] set to the record's child
+    /// context (see [`child_context`](Self::child_context)). The child's bookmarks are kept per parent
+    /// (state `partitions` keyed by that context). Selecting only the child still runs this stream to
+    /// drive it, without emitting this stream's records.
+    pub fn substream(mut self, child: impl Into<BoxedStream<C, K>>) -> Self {
+        self.children.push(child.into());
+        self
+    }
+
+    /// What a child stream receives from each record of this stream (default: the record's key
+    /// properties, e.g. `{"id": 7}`; the whole record when the stream has no key).
+    pub fn child_context<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&R) -> Value + Send + Sync + 'static,
+    {
+        self.child_context = Some(Arc::new(f));
+        self
+    }
+
+    /// How long (and for how many records) this parent reads before its children run
+    /// (default 1 s / 500 records): no part of a tree starves, and memory stays bounded.
+    pub fn interleave(mut self, max_time: Duration, max_records: usize) -> Self {
+        self.spec.interleave = Interleave {
+            max_time,
+            max_records: max_records.max(1),
+        };
+        self
+    }
+
+    /// For-each partitions: `f` lists the partitions (e.g. accounts, from config or an API call),
+    /// and the sync function runs once per partition with [`SyncContext::partition`] set. Each
+    /// partition keeps its own bookmark in the state.
+    pub fn partitions<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(SyncContext<R, C, K>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<Value>, BoxError>> + Send + 'static,
+    {
+        self.partitions = Some(Arc::new(move |ctx| Box::pin(f(ctx))));
+        self
+    }
+
+    /// Opt-in bookmark roll-up: when this parent finishes, its bookmark is raised to the minimum of
+    /// its incremental children's bookmarks (over their partitions), never moved backwards.
+    pub fn rollup_child_bookmarks(mut self) -> Self {
+        self.spec.rollup = true;
+        self
+    }
+
+    /// Starts each (partition's) sync this much before the stored date-time bookmark, to catch
+    /// changes made while the previous run was reading (the seed's child lookback window).
+    pub fn lookback(mut self, window: Duration) -> Self {
+        self.spec.lookback = Some(window);
+        self
+    }
+
     /// Sets the sync function.
     pub fn sync<F, Fut>(mut self, f: F) -> Self
     where
@@ -353,6 +447,7 @@ where
 pub struct BoxedStream<C, K> {
     pub(crate) spec: StreamSpec<C>,
     pub(crate) runner: Option<Arc<dyn crate::sync::ErasedSync<C, K>>>,
+    pub(crate) children: Vec<BoxedStream<C, K>>,
 }
 
 impl<R, C, K> From<Stream<R, C, K>> for BoxedStream<C, K>
@@ -362,15 +457,20 @@ where
     K: Send + Sync + 'static,
 {
     fn from(stream: Stream<R, C, K>) -> Self {
+        let mut spec = stream.spec;
+        spec.children = stream.children.iter().map(|c| c.spec.name.clone()).collect();
         let runner = stream.sync.map(|sync| {
             Arc::new(crate::sync::TypedSync {
                 sync,
                 bookmark_fn: stream.bookmark_fn,
+                partitions: stream.partitions,
+                child_context: stream.child_context,
             }) as Arc<dyn crate::sync::ErasedSync<C, K>>
         });
         BoxedStream {
-            spec: stream.spec,
+            spec,
             runner,
+            children: stream.children,
         }
     }
 }

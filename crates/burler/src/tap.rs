@@ -202,10 +202,21 @@ impl<C, K> Tap<C, K> {
         self
     }
 
-    /// Adds a stream.
+    /// Adds a stream (and, after it, its sub-streams).
     pub fn stream(mut self, stream: impl Into<BoxedStream<C, K>>) -> Self {
-        self.streams.push(stream.into());
+        self.add_tree(stream.into(), None);
         self
+    }
+
+    /// Registers a stream and its children depth-first, each child knowing its parent.
+    fn add_tree(&mut self, mut stream: BoxedStream<C, K>, parent: Option<String>) {
+        stream.spec.parent = parent;
+        let children = std::mem::take(&mut stream.children);
+        let name = stream.spec.name.clone();
+        self.streams.push(stream);
+        for child in children {
+            self.add_tree(child, Some(name.clone()));
+        }
     }
 
     /// Adds several streams, e.g. from a module's `pub fn streams() -> Vec<BoxedStream<C, K>>`.
@@ -213,7 +224,9 @@ impl<C, K> Tap<C, K> {
     where
         I: IntoIterator<Item = BoxedStream<C, K>>,
     {
-        self.streams.extend(streams);
+        for s in streams {
+            self.add_tree(s, None);
+        }
         self
     }
 
