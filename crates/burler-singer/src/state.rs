@@ -177,12 +177,16 @@ impl State {
 
     /// The `replication_key_value` of one partition of `stream`.
     pub fn partition_value(&self, stream: &str, context: &Value) -> Option<&Value> {
-        self.partition(stream, context)?.get("replication_key_value")
+        self.partition(stream, context)?
+            .get("replication_key_value")
     }
 
     /// Sets a key of one partition of `stream`, creating the partition.
     pub fn set_partition_value(&mut self, stream: &str, context: &Value, key: &str, value: Value) {
-        let partitions = self.bookmark_mut(stream).partitions.get_or_insert_with(Vec::new);
+        let partitions = self
+            .bookmark_mut(stream)
+            .partitions
+            .get_or_insert_with(Vec::new);
         let found = partitions
             .iter_mut()
             .filter_map(Value::as_object_mut)
@@ -282,7 +286,10 @@ mod tests {
         assert_eq!(s.partition_value("c", &a), Some(&json!("z")));
         assert_eq!(s.partition_value("c", &b), Some(&json!("y")));
         assert_eq!(s.partition_value("c", &json!({"account": 3})), None);
-        assert_eq!(s.bookmark("c").unwrap().partitions.as_ref().unwrap().len(), 2);
+        assert_eq!(
+            s.bookmark("c").unwrap().partitions.as_ref().unwrap().len(),
+            2
+        );
     }
 
     #[test]

@@ -214,15 +214,16 @@ where
         if self.stream.children.is_empty() {
             return Ok(());
         }
-        let context = match &self.stream.child_context {
-            Some(f) => f(record),
-            None => default_child_context(record, &self.stream.key_properties).map_err(|source| {
-                EmitError::Serialize {
-                    stream: self.stream.name.clone(),
-                    source,
-                }
-            })?,
-        };
+        let context =
+            match &self.stream.child_context {
+                Some(f) => f(record),
+                None => default_child_context(record, &self.stream.key_properties).map_err(
+                    |source| EmitError::Serialize {
+                        stream: self.stream.name.clone(),
+                        source,
+                    },
+                )?,
+            };
         self.stream
             .pending_children
             .lock()
@@ -245,6 +246,8 @@ where
         if contexts.is_empty() {
             return Ok(());
         }
+        // Parents reach the output before their children: targets with foreign keys like that.
+        lock(&self.stream.runtime).flush()?;
         crate::run::run_children(self.run.clone(), &self.stream.children, contexts).await
     }
 
@@ -308,7 +311,10 @@ where
 }
 
 /// The default child context: the record's key properties, or the whole record without keys.
-fn default_child_context<R: Serialize>(record: &R, keys: &[String]) -> Result<Value, serde_json::Error> {
+fn default_child_context<R: Serialize>(
+    record: &R,
+    keys: &[String],
+) -> Result<Value, serde_json::Error> {
     let value = serde_json::to_value(record)?;
     if keys.is_empty() {
         return Ok(value);

@@ -1,6 +1,6 @@
 //! Discovery: the catalog a tap prints for `--discover`, with standard metadata.
 
-use burler_singer::{Catalog, CatalogEntry, Metadata, ReplicationMethod};
+use burler_singer::{Breadcrumb, Catalog, CatalogEntry, Metadata, ReplicationMethod, keys};
 use serde_json::Value;
 
 use crate::stream::BoxedStream;
@@ -27,13 +27,20 @@ fn entry<C, K>(stream: &BoxedStream<C, K>, schema: &Value) -> CatalogEntry {
         ReplicationMethod::Incremental => None,
         other => Some(other),
     };
-    let metadata = Metadata::standard(
+    let mut metadata = Metadata::standard(
         schema,
         &spec.key_properties,
         &valid_keys,
         forced,
         Some(spec.selected_by_default),
     );
+    if let Some(parent) = &spec.parent {
+        metadata.set(
+            &Breadcrumb::root(),
+            keys::PARENT_TAP_STREAM_ID,
+            parent.as_str(),
+        );
+    }
     CatalogEntry {
         tap_stream_id: spec.name.clone(),
         stream: spec.name.clone(),

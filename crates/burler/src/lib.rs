@@ -48,6 +48,7 @@ mod discover;
 pub mod error;
 pub mod logging;
 mod output;
+pub mod patterns;
 pub mod report;
 mod run;
 pub mod runtime;

@@ -152,7 +152,14 @@ where
         sync_started: plan.started,
     });
     let fail_fast = tap.fail_fast || cli.fail_fast;
-    let report = sync_all(run, plan.order, plan.resume, tap.max_concurrent_streams, fail_fast).await;
+    let report = sync_all(
+        run,
+        plan.order,
+        plan.resume,
+        tap.max_concurrent_streams,
+        fail_fast,
+    )
+    .await;
     if let Err(e) = output.flush() {
         return Err((Error::Output(e), Some(report)));
     }
@@ -348,7 +355,10 @@ impl<C, K> Plan<C, K> {
             .iter()
             .map(|d| {
                 let name = d.spec.name.as_str();
-                (name, catalog.get(name).is_some_and(CatalogEntry::is_selected))
+                (
+                    name,
+                    catalog.get(name).is_some_and(CatalogEntry::is_selected),
+                )
             })
             .collect();
         let needed = needed_streams(&tap.streams, &selected);
@@ -446,10 +456,7 @@ fn plan_runtime<C, K>(
     let selection = field_selection(entry, &spec.key_properties, key.as_deref());
     let mut hooks = spec.hooks.clone();
     hooks.extend(tap.hooks.iter().cloned());
-    let tracker = BookmarkTracker::new(
-        default_start(method, start_date),
-        started,
-    );
+    let tracker = BookmarkTracker::new(default_start(method, start_date), started);
     let mut runtime = StreamRuntime::new(RuntimeSetup {
         name: spec.name.clone(),
         selected,
@@ -471,7 +478,10 @@ fn plan_runtime<C, K>(
 }
 
 /// Where an incremental sync starts without a bookmark: the config's `start_date`.
-fn default_start(method: ReplicationMethod, start_date: Option<DateTime<Utc>>) -> Option<BookmarkValue> {
+fn default_start(
+    method: ReplicationMethod,
+    start_date: Option<DateTime<Utc>>,
+) -> Option<BookmarkValue> {
     (method == ReplicationMethod::Incremental)
         .then(|| start_date.map(|d| BookmarkValue::DateTime(d.fixed_offset())))
         .flatten()
@@ -499,7 +509,11 @@ fn effective_method(
 }
 
 /// Field selection from the catalog entry, keeping key properties and the replication key.
-fn field_selection(entry: Option<&CatalogEntry>, keys: &[String], rk: Option<&str>) -> FieldSelection {
+fn field_selection(
+    entry: Option<&CatalogEntry>,
+    keys: &[String],
+    rk: Option<&str>,
+) -> FieldSelection {
     let Some(entry) = entry else {
         return FieldSelection::default();
     };
@@ -534,8 +548,14 @@ where
     selected_names.sort_unstable();
     info!(
         "Starting sync; selected streams: {}{}",
-        if selected_names.is_empty() { "none".to_owned() } else { selected_names.join(", ") },
-        resume.map(|r| format!("; resuming {r}")).unwrap_or_default()
+        if selected_names.is_empty() {
+            "none".to_owned()
+        } else {
+            selected_names.join(", ")
+        },
+        resume
+            .map(|r| format!("; resuming {r}"))
+            .unwrap_or_default()
     );
     let mut pending: Vec<Arc<StreamExec<C, K>>> = order
         .iter()
@@ -554,7 +574,10 @@ where
     let mut stop = false;
     loop {
         while !stop && running.len() < limit {
-            let Some(i) = pending.iter().position(|s| s.after.iter().all(|d| done.contains(d))) else {
+            let Some(i) = pending
+                .iter()
+                .position(|s| s.after.iter().all(|d| done.contains(d)))
+            else {
                 break;
             };
             let exec = pending.remove(i);
@@ -609,9 +632,16 @@ fn secondary_reports<C, K>(run: &RunShared<C, K>, top: &[StreamReport]) -> Vec<S
                 return None;
             }
             let mut r = skipped_report(name);
-            r.status = if rt.selected { "succeeded" } else { "not selected" }.into();
+            r.status = if rt.selected {
+                "succeeded"
+            } else {
+                "not selected"
+            }
+            .into();
             r.stats = rt.stats.clone();
-            r.bookmark_after = rt.output.with_state(|s| s.replication_key_value(name).cloned());
+            r.bookmark_after = rt
+                .output
+                .with_state(|s| s.replication_key_value(name).cloned());
             Some(r)
         })
         .collect()
@@ -671,13 +701,19 @@ where
     let elapsed = started.elapsed().as_secs_f64();
     let rt = lock(&runtime);
     rt.log_record_count();
-    let status = if result.is_ok() { "succeeded" } else { "failed" };
+    let status = if result.is_ok() {
+        "succeeded"
+    } else {
+        "failed"
+    };
     let mut tags = Map::new();
     tags.insert("job_type".into(), Value::from("sync"));
     tags.insert("endpoint".into(), Value::from(name.clone()));
     tags.insert("status".into(), Value::from(status));
     burler_singer::metrics::Metric::timer("job_duration", elapsed, tags).emit();
-    let after = rt.output.with_state(|s| s.replication_key_value(&name).cloned());
+    let after = rt
+        .output
+        .with_state(|s| s.replication_key_value(&name).cloned());
     match &result {
         Ok(()) => info!(
             "Finished stream {name}: {} records in {elapsed:.2}s; bookmark {} -> {}",
@@ -685,7 +721,10 @@ where
             before.as_ref().map_or("none".to_owned(), |v| v.to_string()),
             after.as_ref().map_or("none".to_owned(), |v| v.to_string()),
         ),
-        Err(e) => error!("stream {name} failed after {} records: {e}", rt.stats.emitted),
+        Err(e) => error!(
+            "stream {name} failed after {} records: {e}",
+            rt.stats.emitted
+        ),
     }
     StreamReport {
         stream: name,
@@ -736,7 +775,10 @@ fn write_schemas<C, K>(run: &RunShared<C, K>, exec: &StreamExec<C, K>) -> Result
 }
 
 /// Runs the stream once, or once per partition when it declares partitions.
-async fn run_partitions<C, K>(run: &Arc<RunShared<C, K>>, exec: &Arc<StreamExec<C, K>>) -> Result<(), BoxError>
+async fn run_partitions<C, K>(
+    run: &Arc<RunShared<C, K>>,
+    exec: &Arc<StreamExec<C, K>>,
+) -> Result<(), BoxError>
 where
     C: Send + Sync + 'static,
     K: Send + Sync + 'static,
@@ -800,7 +842,9 @@ where
             }
             run_partition(run.clone(), exec, Some(context.clone()))
                 .await
-                .map_err(|e| -> BoxError { format!("sub-stream {child} ({context}): {e}").into() })?;
+                .map_err(|e| -> BoxError {
+                    format!("sub-stream {child} ({context}): {e}").into()
+                })?;
         }
     }
     Ok(())
@@ -837,7 +881,9 @@ where
             rt.commit_bookmark()?;
             let name = exec.name.clone();
             rt.commit_with(|s| {
-                s.bookmark_mut(&name).extra.remove("currently_syncing_partition");
+                s.bookmark_mut(&name)
+                    .extra
+                    .remove("currently_syncing_partition");
             })?;
         }
         Ok(())
@@ -937,7 +983,10 @@ where
             "stream {}: try {} failed: {err}; retrying from bookmark {}",
             exec.name,
             attempt - 1,
-            scope.bookmark.as_ref().map_or("none".to_owned(), |v| v.to_string())
+            scope
+                .bookmark
+                .as_ref()
+                .map_or("none".to_owned(), |v| v.to_string())
         );
         bookmark = scope.bookmark;
         let mut rt = lock(runtime);
@@ -1008,14 +1057,21 @@ fn children_minimum<C, K>(run: &RunShared<C, K>, exec: &StreamExec<C, K>) -> Opt
     rt.output.with_state(|state| {
         exec.children
             .iter()
-            .filter(|c| run.execs.get(*c).is_some_and(|e| e.method == ReplicationMethod::Incremental))
+            .filter(|c| {
+                run.execs
+                    .get(*c)
+                    .is_some_and(|e| e.method == ReplicationMethod::Incremental)
+            })
             .flat_map(|c| {
                 state
                     .bookmark(c)
                     .and_then(|b| b.partitions.clone())
                     .unwrap_or_default()
             })
-            .filter_map(|p| p.get("replication_key_value").and_then(BookmarkValue::from_json))
+            .filter_map(|p| {
+                p.get("replication_key_value")
+                    .and_then(BookmarkValue::from_json)
+            })
             .reduce(|a, b| if b.is_before(&a) { b } else { a })
     })
 }

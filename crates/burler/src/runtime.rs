@@ -279,21 +279,27 @@ impl StreamRuntime {
         let (name, key) = (self.name.clone(), self.key.clone());
         let json = next.to_json();
         let partition = self.partition.clone();
-        self.output.commit_state(&mut self.buf, |state| match partition {
-            Some(context) => {
-                if let Some(key) = key {
-                    state.set_partition_value(&name, &context, "replication_key", Value::from(key));
+        self.output
+            .commit_state(&mut self.buf, |state| match partition {
+                Some(context) => {
+                    if let Some(key) = key {
+                        state.set_partition_value(
+                            &name,
+                            &context,
+                            "replication_key",
+                            Value::from(key),
+                        );
+                    }
+                    state.set_partition_value(&name, &context, "replication_key_value", json);
                 }
-                state.set_partition_value(&name, &context, "replication_key_value", json);
-            }
-            None => {
-                let bookmark = state.bookmark_mut(&name);
-                if let Some(key) = key {
-                    bookmark.replication_key = Some(key);
+                None => {
+                    let bookmark = state.bookmark_mut(&name);
+                    if let Some(key) = key {
+                        bookmark.replication_key = Some(key);
+                    }
+                    bookmark.replication_key_value = Some(json);
                 }
-                bookmark.replication_key_value = Some(json);
-            }
-        })?;
+            })?;
         self.tracker.mark_committed(next);
         Ok(())
     }

@@ -458,7 +458,11 @@ where
 {
     fn from(stream: Stream<R, C, K>) -> Self {
         let mut spec = stream.spec;
-        spec.children = stream.children.iter().map(|c| c.spec.name.clone()).collect();
+        spec.children = stream
+            .children
+            .iter()
+            .map(|c| c.spec.name.clone())
+            .collect();
         let runner = stream.sync.map(|sync| {
             Arc::new(crate::sync::TypedSync {
                 sync,
