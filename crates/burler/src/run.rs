@@ -126,6 +126,9 @@ where
         )));
     }
     let (config, start_date) = load_config(&tap, &cli).map_err(no_report)?;
+    if !cli.discover {
+        info!("Starting {} {}", tap.name, tap.version);
+    }
     crate::definition::check(&tap.streams).map_err(no_report)?;
     let schemas = resolve_schemas(&tap.streams, &config).map_err(no_report)?;
     let discovered = crate::discover::catalog(&tap.streams, &schemas);

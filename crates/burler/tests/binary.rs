@@ -1,0 +1,106 @@
+//! The runner as a process: CRITICAL lines, exit codes, metric lines and the report on stderr.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+/// The `three_streams` example, which `cargo test` builds next to this test binary.
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    dir.join("examples")
+        .join(format!("three_streams{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run(config: Value, extra: &[&str]) -> (i32, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.json");
+    std::fs::write(&cfg, config.to_string()).unwrap();
+    let out = Command::new(example())
+        .arg("--config")
+        .arg(&cfg)
+        .args(extra)
+        .env("BURLER_LOG", "info")
+        .output()
+        .expect("the three_streams example is built by cargo test");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir,
+    )
+}
+
+#[test]
+fn two_failing_streams_and_one_good_end_with_two_critical_lines() {
+    let (code, stdout, stderr, _dir) = run(json!({"fail": ["a", "c"]}), &[]);
+    assert_eq!(code, 1);
+    let good = stdout
+        .lines()
+        .filter(|l| l.contains(r#""type":"RECORD","stream":"b""#))
+        .count();
+    assert_eq!(good, 10, "the good stream's records are all out");
+    let critical: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("CRITICAL"))
+        .collect();
+    assert_eq!(
+        critical,
+        vec![
+            "CRITICAL a: source for a returned HTTP 503",
+            "CRITICAL c: source for c returned HTTP 503"
+        ]
+    );
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn metric_lines_and_the_report_go_to_stderr_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("report.json");
+    let (code, stdout, stderr, _d) =
+        run(json!({}), &["--report-json", report_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.lines().all(|l| l.starts_with("{\"type\":")),
+        "stdout carries only messages"
+    );
+    assert!(stderr.contains(
+        r#"INFO METRIC: {"type": "counter", "metric": "record_count", "value": 10, "tags": {"endpoint": "b"}}"#
+    ));
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with(r#"INFO METRIC: {"type": "timer", "metric": "job_duration""#))
+    );
+    assert!(stderr.contains("INFO Starting tap-three 1.2.3"), "{stderr}");
+    assert!(
+        stderr.lines().any(|l| l.starts_with("stream  status")),
+        "report table on stderr"
+    );
+    let report: Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    assert_eq!(report["streams"].as_array().unwrap().len(), 3);
+    assert_eq!(report["streams"][1]["emitted"], 10);
+}
+
+#[test]
+fn fail_fast_flag_stops_after_the_first_failure() {
+    let (code, stdout, stderr, _d) = run(json!({"fail": ["a"]}), &["--fail-fast"]);
+    assert_eq!(code, 1);
+    assert!(!stdout.contains(r#""stream":"b""#));
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("CRITICAL")).count(),
+        1
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let out = Command::new(example()).arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let out = Command::new(example()).arg("--version").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "tap-three 1.2.3\n");
+}
