@@ -200,6 +200,26 @@ fn describe_types(types: &Value) -> String {
     }
 }
 
+/// Replaces quoted text in a message (serde quotes the offending value) so no config value, secret
+/// or not, reaches a log or an error line.
+pub(crate) fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if quoted {
+                out.push_str("…\"");
+            } else {
+                out.push('"');
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Names of the config keys marked secret in a spec schema (`"secret": true` or `"writeOnly": true`).
 pub(crate) fn secret_keys(schema: &Value) -> Vec<String> {
     let Some(Value::Object(props)) = schema.get("properties") else {
@@ -281,6 +301,14 @@ mod tests {
                 "missing required key `token`",
                 "key `flag` must be a boolean, found string"
             ]
+        );
+    }
+
+    #[test]
+    fn quoted_values_are_redacted() {
+        assert_eq!(
+            redact_quoted(r#"invalid type: string "hunter2", expected u32 at line 1"#),
+            r#"invalid type: string "…", expected u32 at line 1"#
         );
     }
 

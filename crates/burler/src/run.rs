@@ -219,7 +219,8 @@ fn load_config<C, K>(tap: &Tap<C, K>, cli: &Cli) -> Result<(C, Option<DateTime<U
         ),
         _ => None,
     };
-    let config = (tap.config_parse)(merged).map_err(|e| invalid(vec![e]))?;
+    let config =
+        (tap.config_parse)(merged).map_err(|e| invalid(vec![crate::config::redact_quoted(&e)]))?;
     let problems: Vec<String> = tap
         .config_checks
         .iter()

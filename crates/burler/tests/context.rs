@@ -188,3 +188,45 @@ fn custom_state_values_and_explicit_bookmarks() {
     let (out, _) = run(tap2, &["--config", &f.empty_config(), "--state", &st]);
     assert_eq!(out.exit_code, 0);
 }
+
+/// The seed's "load streams from a module": a function returning boxed streams of any record type.
+mod registry {
+    use burler::prelude::*;
+    use serde_json::json;
+
+    #[derive(serde::Serialize)]
+    pub struct Typed {
+        pub n: u32,
+    }
+
+    pub fn streams() -> Vec<BoxedStream<serde_json::Value, ()>> {
+        vec![
+            Stream::new("typed")
+                .schema(json!({"type": "object", "properties": {"n": {"type": "integer"}}}))
+                .sync(|ctx: SyncContext<Typed>| async move {
+                    ctx.emit(Typed { n: 1 })?;
+                    Ok(())
+                })
+                .boxed(),
+            Stream::new("dynamic")
+                .schema(json!({"type": "object"}))
+                .sync(|ctx: SyncContext<serde_json::Value>| async move {
+                    ctx.emit(json!({"any": "thing"}))?;
+                    Ok(())
+                })
+                .boxed(),
+        ]
+    }
+}
+
+#[test]
+fn streams_registered_from_a_module_list_all_run() {
+    let f = Files::new();
+    let (out, msgs) = run(
+        Tap::new("t").streams(registry::streams()),
+        &["--config", &f.empty_config()],
+    );
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(records(&msgs, "typed")[0]["n"], 1);
+    assert_eq!(records(&msgs, "dynamic")[0]["any"], "thing");
+}
