@@ -193,7 +193,7 @@ impl HttpError {
             method,
             url,
             kind,
-            message: error_chain(&err),
+            message: causes(err),
         }
     }
 }
@@ -252,6 +252,16 @@ pub fn body_excerpt(body: &[u8]) -> String {
         }
     }
     out
+}
+
+/// What went wrong below reqwest, on one line. reqwest's own message repeats the URL
+/// unredacted, so it is dropped when there is a cause to show.
+fn causes(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    match std::error::Error::source(&err) {
+        Some(cause) => error_chain(cause),
+        None => error_chain(&err),
+    }
 }
 
 /// An error and its sources on one line.

@@ -76,7 +76,7 @@ impl RetryLayer {
                         "giving up on {} {} after {attempt} attempts: {}",
                         spare.method(),
                         spare.redacted_url(),
-                        describe(&outcome)
+                        describe(&spare, &outcome)
                     );
                 }
                 return outcome;
@@ -89,7 +89,7 @@ impl RetryLayer {
                         spare.method(),
                         spare.redacted_url(),
                         self.policy.max_total_wait,
-                        describe(&outcome)
+                        describe(&spare, &outcome)
                     );
                     return outcome;
                 }
@@ -98,7 +98,7 @@ impl RetryLayer {
                         "giving up on {} {}: {why}: {}",
                         spare.method(),
                         spare.redacted_url(),
-                        describe(&outcome)
+                        describe(&spare, &outcome)
                     );
                     return outcome;
                 }
@@ -110,7 +110,7 @@ impl RetryLayer {
                 wait.as_secs_f64(),
                 attempt + 1,
                 self.policy.max_attempts,
-                describe(&outcome)
+                describe(&spare, &outcome)
             );
             tokio::time::sleep(wait).await;
             waited += wait;
@@ -130,10 +130,15 @@ impl Layer for RetryLayer {
     }
 }
 
-/// The reason for a retry, for the log line.
-fn describe(outcome: &Result<Response, HttpError>) -> String {
+/// The reason for a retry, for the log line (which already names the request).
+fn describe(request: &Request, outcome: &Result<Response, HttpError>) -> String {
     match outcome {
         Ok(response) => format!("HTTP {}", response.status()),
-        Err(err) => err.to_string(),
+        Err(err) => {
+            let text = err.to_string();
+            let prefix = format!("{} {}: ", request.method(), request.redacted_url());
+            text.strip_prefix(&prefix)
+                .map_or_else(|| text.clone(), str::to_owned)
+        }
     }
 }
