@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 out=demo-output/tap-files
 mkdir -p "$out"
 cargo build -q -p tap-files
-tap=target/debug/tap-files
+tap=${CARGO_TARGET_DIR:-target}/debug/tap-files
 config=examples/tap-files/config.json
 
 echo "== discover"
