@@ -1,7 +1,8 @@
 //! tap-files: an example burler tap over a local directory of data files.
 //!
 //! `orders.jsonl` is synced INCREMENTAL on `updated_at` (the file is sorted by it), `customers.csv`
-//! FULL_TABLE with table versions. Run `--discover`, then sync with the catalog, then sync again with
+//! FULL_TABLE with table versions, and `events/*.jsonl` as for-each partitions: one per file, each
+//! with its own bookmark. Run `--discover`, then sync with the catalog, then sync again with
 //! the last STATE: the second run emits only orders at or after the bookmark.
 
 use std::fs::File;
@@ -56,6 +57,14 @@ struct Customer {
     created_at: DateTime<Utc>,
 }
 
+/// One event, as the files under `events/` hold them.
+#[derive(Serialize, Deserialize, JsonSchema)]
+struct Event {
+    id: String,
+    kind: String,
+    at: DateTime<Utc>,
+}
+
 type Ctx<R> = SyncContext<R, Config>;
 
 /// Emits the orders updated at or after the bookmark (or `start_date`).
@@ -68,6 +77,40 @@ async fn sync_orders(ctx: Ctx<Order>) -> SyncResult {
             .map_err(|e| format!("{} line {}: {e}", path.display(), n + 1))?;
         if since.is_none_or(|s| order.updated_at >= s) {
             ctx.emit(order)?;
+        }
+    }
+    Ok(())
+}
+
+/// The partitions of `events`: one per file in `events/`.
+async fn event_files(ctx: Ctx<Event>) -> Result<Vec<serde_json::Value>, BoxError> {
+    let dir = ctx.config().data_dir.join("events");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".jsonl"))
+        .collect();
+    files.sort();
+    Ok(files
+        .into_iter()
+        .map(|file| serde_json::json!({ "file": file }))
+        .collect())
+}
+
+/// Emits the events of one file at or after that file's bookmark.
+async fn sync_events(ctx: Ctx<Event>) -> SyncResult {
+    let file = ctx
+        .partition()
+        .and_then(|p| p["file"].as_str())
+        .ok_or("no partition")?;
+    let path = ctx.config().data_dir.join("events").join(file);
+    let since = ctx.replication_start_datetime();
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    for (n, line) in text.lines().enumerate() {
+        let event: Event = serde_json::from_str(line)
+            .map_err(|e| format!("{} line {}: {e}", path.display(), n + 1))?;
+        if since.is_none_or(|s| event.at >= s) {
+            ctx.emit(event)?;
         }
     }
     Ok(())
@@ -103,6 +146,14 @@ fn main() -> std::process::ExitCode {
                 .key(["id"])
                 .full_table()
                 .sync(sync_customers),
+        )
+        .stream(
+            Stream::new("events")
+                .schema_from_type()
+                .key(["id"])
+                .incremental("at")
+                .partitions(event_files)
+                .sync(sync_events),
         )
         .run()
 }

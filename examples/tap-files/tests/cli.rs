@@ -71,7 +71,7 @@ fn discover_select_sync_then_incremental_second_run() {
     );
     let mut catalog: Value = serde_json::from_slice(&out.stdout).unwrap();
     let streams = catalog["streams"].as_array().unwrap();
-    assert_eq!(streams.len(), 2);
+    assert_eq!(streams.len(), 3);
     let orders = streams
         .iter()
         .find(|s| s["tap_stream_id"] == "orders")
@@ -176,6 +176,44 @@ fn full_table_stream_carries_versions_and_activates_them() {
     assert!(
         state["bookmarks"]["customers"].get("version").is_none(),
         "version cleared after a complete sync"
+    );
+}
+
+#[test]
+fn event_files_are_partitions_with_their_own_bookmarks() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let out = tap().arg("--config").arg(&cfg).output().unwrap();
+    assert!(out.status.success());
+    let msgs = messages(&out.stdout);
+    assert_eq!(records(&msgs, "events").len(), 20);
+    let state = last_state(&msgs);
+    let parts = state["bookmarks"]["events"]["partitions"]
+        .as_array()
+        .unwrap();
+    let of = |file: &str| {
+        parts.iter().find(|p| p["context"]["file"] == file).unwrap()["replication_key_value"]
+            .clone()
+    };
+    assert_eq!(of("web.jsonl"), "2024-02-01T12:24:00Z");
+    assert_eq!(of("mobile.jsonl"), "2024-02-01T11:19:00Z");
+    let st = write_json(dir.path(), "state.json", &state);
+    let out = tap()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--state")
+        .arg(&st)
+        .output()
+        .unwrap();
+    let msgs = messages(&out.stdout);
+    let again: Vec<&str> = records(&msgs, "events")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        again,
+        vec!["mobile-8", "web-12"],
+        "each file resumes at its own bookmark"
     );
 }
 
