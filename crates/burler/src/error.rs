@@ -70,6 +70,9 @@ pub enum Error {
         /// Why.
         source: BoxError,
     },
+    /// The reader of stdout (the target) closed the pipe: nothing more can be delivered.
+    #[error("output closed by its reader (broken pipe): the target stopped reading")]
+    OutputClosed,
     /// Writing Singer messages failed (e.g. stdout closed).
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),

@@ -7,6 +7,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use burler_singer::{Message, State};
@@ -21,6 +22,8 @@ pub(crate) const STREAM_BUFFER_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub(crate) struct Output {
     inner: Arc<Mutex<OutputInner>>,
+    /// Set once the reader (the target) has gone away: nothing more can be delivered.
+    broken: Arc<AtomicBool>,
 }
 
 struct OutputInner {
@@ -40,7 +43,21 @@ impl Output {
                 out_file,
                 line: Vec::with_capacity(1024),
             })),
+            broken: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// True once a write failed because the reader closed the pipe.
+    pub(crate) fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Notes a broken pipe, and passes the error on.
+    fn note(&self, e: io::Error) -> io::Error {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+        e
     }
 
     fn lock(&self) -> MutexGuard<'_, OutputInner> {
@@ -55,7 +72,7 @@ impl Output {
             return Ok(());
         }
         let mut inner = self.lock();
-        inner.sink.write_all(buf)?;
+        inner.sink.write_all(buf).map_err(|e| self.note(e))?;
         buf.clear();
         Ok(())
     }
@@ -63,9 +80,9 @@ impl Output {
     /// Writes a non-record message (SCHEMA, ACTIVATE_VERSION) after the stream's pending lines.
     pub(crate) fn write_message(&self, pending: &mut Vec<u8>, message: &Message) -> io::Result<()> {
         let mut inner = self.lock();
-        inner.sink.write_all(pending)?;
+        inner.sink.write_all(pending).map_err(|e| self.note(e))?;
         pending.clear();
-        message.write_to(&mut inner.sink)
+        message.write_to(&mut inner.sink).map_err(|e| self.note(e))
     }
 
     /// Flushes the stream's pending records, applies `update` to the run state and writes a STATE
@@ -77,7 +94,7 @@ impl Output {
     ) -> io::Result<()> {
         let mut guard = self.lock();
         let inner = &mut *guard;
-        inner.sink.write_all(pending)?;
+        inner.sink.write_all(pending).map_err(|e| self.note(e))?;
         pending.clear();
         update(&mut inner.state);
         let value = inner.state.to_value();
@@ -86,8 +103,11 @@ impl Output {
             value: value.clone(),
         })
         .write_to(&mut inner.line)?;
-        inner.sink.write_all(&inner.line)?;
-        inner.sink.flush()?;
+        inner
+            .sink
+            .write_all(&inner.line)
+            .map_err(|e| self.note(e))?;
+        inner.sink.flush().map_err(|e| self.note(e))?;
         if let Some(path) = &inner.out_file {
             write_atomically(path, &value)?;
         }
@@ -101,7 +121,7 @@ impl Output {
 
     /// Flushes the sink.
     pub(crate) fn flush(&self) -> io::Result<()> {
-        self.lock().sink.flush()
+        self.lock().sink.flush().map_err(|e| self.note(e))
     }
 }
 

@@ -33,6 +33,7 @@ pub(crate) struct RunShared<C, K> {
     pub(crate) execs: HashMap<String, Arc<StreamExec<C, K>>>,
     pub(crate) start_date: Option<DateTime<Utc>>,
     pub(crate) sync_started: DateTime<Utc>,
+    pub(crate) output: Output,
 }
 
 /// Parses arguments, runs, prints the final error lines, and returns the outcome.
@@ -153,6 +154,7 @@ where
         execs: plan.execs,
         start_date,
         sync_started: plan.started,
+        output: output.clone(),
     });
     let fail_fast = tap.fail_fast || cli.fail_fast;
     let report = sync_all(
@@ -163,7 +165,11 @@ where
         fail_fast,
     )
     .await;
-    if let Err(e) = output.flush() {
+    let flushed = output.flush();
+    if output.is_broken() {
+        return Err((Error::OutputClosed, Some(report)));
+    }
+    if let Err(e) = flushed {
         return Err((Error::Output(e), Some(report)));
     }
     eprint!("{}", report.to_table());
@@ -603,7 +609,7 @@ where
             }
         };
         done.insert(report.stream.clone());
-        if report.error.is_some() && fail_fast {
+        if (report.error.is_some() && fail_fast) || run.output.is_broken() {
             stop = true;
         }
         reports.push(report);

@@ -104,3 +104,35 @@ fn usage_errors_exit_2_with_one_line() {
     let out = Command::new(example()).arg("--version").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "tap-three 1.2.3\n");
 }
+
+#[test]
+fn a_closed_output_ends_the_run_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.json");
+    std::fs::write(&cfg, "{}").unwrap();
+    // The target went away before reading anything: the pipe's read end is closed.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(example())
+        .arg("--config")
+        .arg(&cfg)
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    let critical: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("CRITICAL"))
+        .collect();
+    assert_eq!(
+        critical,
+        vec!["CRITICAL output closed by its reader (broken pipe): the target stopped reading"]
+    );
+    assert_eq!(
+        stderr.matches("Starting sync of stream").count(),
+        1,
+        "no stream starts after the pipe broke"
+    );
+    assert!(!stderr.contains("panicked"));
+}
