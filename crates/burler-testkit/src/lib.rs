@@ -1,0 +1,2 @@
+//! burler-testkit: what tap authors test with.
+pub mod verify;
