@@ -272,7 +272,10 @@ fn string_list(md: &Metadata, key: &str) -> Vec<String> {
 fn verify_keys(entry: &CatalogEntry, paths: &HashSet<Breadcrumb>, out: &mut Problems<'_>) {
     let table_keys = string_list(&entry.metadata, keys::TABLE_KEY_PROPERTIES);
     if !entry.key_properties.is_empty()
-        && entry.metadata.get(&Breadcrumb::root(), keys::TABLE_KEY_PROPERTIES).is_some()
+        && entry
+            .metadata
+            .get(&Breadcrumb::root(), keys::TABLE_KEY_PROPERTIES)
+            .is_some()
         && table_keys != entry.key_properties
     {
         out.warning(
@@ -285,7 +288,11 @@ fn verify_keys(entry: &CatalogEntry, paths: &HashSet<Breadcrumb>, out: &mut Prob
         );
     }
     let mut all: Vec<&String> = entry.key_properties.iter().collect();
-    all.extend(table_keys.iter().filter(|k| !entry.key_properties.contains(k)));
+    all.extend(
+        table_keys
+            .iter()
+            .filter(|k| !entry.key_properties.contains(k)),
+    );
     for key in all {
         let bc = Breadcrumb::property(key);
         if !paths.contains(&bc) {
@@ -307,7 +314,10 @@ fn check_automatic(
     field: &str,
     out: &mut Problems<'_>,
 ) {
-    let inclusion = entry.metadata.get(bc, keys::INCLUSION).and_then(Value::as_str);
+    let inclusion = entry
+        .metadata
+        .get(bc, keys::INCLUSION)
+        .and_then(Value::as_str);
     if let Some(inclusion) = inclusion
         && inclusion != "automatic"
     {
@@ -423,10 +433,16 @@ mod tests {
     fn keys_must_be_automatic_and_streams_unique() {
         let mut e = good_entry();
         let md = e["metadata"].as_array_mut().unwrap();
-        md.push(json!({"breadcrumb": ["properties", "id"], "metadata": {"inclusion": "available"}}));
+        md.push(
+            json!({"breadcrumb": ["properties", "id"], "metadata": {"inclusion": "available"}}),
+        );
         let c = Catalog::from_value(json!({"streams": [e.clone(), e]})).unwrap();
         let problems = verify_catalog(&c);
-        assert!(problems.iter().any(|p| p.kind == ProblemKind::KeyNotAutomatic));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::KeyNotAutomatic)
+        );
         let dup = problems
             .iter()
             .find(|p| p.kind == ProblemKind::DuplicateStream)
