@@ -1,0 +1,948 @@
+//! The standard suite: discover, verify the catalog, sync every stream, judge the messages, then
+//! sync again from the final state. The same checks back `burler check`, so a tap author's
+//! `cargo test` and a CI check of any tap binary say the same things.
+//!
+//! ```no_run
+//! use burler_testkit::TapSuite;
+//! use serde_json::json;
+//! # fn my_tap() -> burler::Tap { burler::Tap::new("tap-x") }
+//! TapSuite::new(my_tap, json!({"start_date": "2024-01-01T00:00:00Z"}))
+//!     .min_bookmark_rate(3600.0) // each incremental stream covers ≥ 1 h of data per second
+//!     .run()
+//!     .assert_passes();
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use burler_singer::{Catalog, Message, ReadError, keys, parse_metric_line};
+use serde_json::Value;
+
+use crate::analysis::{Findings, SyncAnalysis, bookmark_range};
+use crate::compare::{KeyValue, compare_json};
+use crate::report::{BookmarkAdvance, Check, Report, Status};
+use crate::runner::{BinaryTap, RunInput, TapOutput, TapRunner};
+use crate::verify::verify_catalog;
+
+/// A minimum bookmark rate (bookmark span per second of run time) for one stream or all.
+#[derive(Debug, Clone, PartialEq)]
+struct RateRule {
+    stream: Option<String>,
+    per_second: f64,
+    level: Status,
+}
+
+/// The standard conformance suite of a tap.
+pub struct TapSuite {
+    runner: Box<dyn TapRunner>,
+    config: Input,
+    state: Option<Input>,
+    catalog: Option<Input>,
+    rates: Vec<RateRule>,
+    second_run: bool,
+    properties_check: bool,
+}
+
+/// A JSON input given as a value or a file.
+#[derive(Debug, Clone)]
+enum Input {
+    Value(Value),
+    File(PathBuf),
+}
+
+impl Input {
+    fn read(&self) -> Result<Value, String> {
+        match self {
+            Input::Value(v) => Ok(v.clone()),
+            Input::File(p) => std::fs::read_to_string(p)
+                .map_err(|e| format!("{}: {e}", p.display()))
+                .and_then(|t| {
+                    serde_json::from_str(&t)
+                        .map_err(|e| format!("{}: not valid JSON: {e}", p.display()))
+                }),
+        }
+    }
+}
+
+impl TapSuite {
+    /// The suite for a burler tap run in-process; `factory` builds a fresh tap for each run.
+    #[cfg(feature = "in-process")]
+    pub fn new<F, C, K>(factory: F, config: Value) -> Self
+    where
+        F: Fn() -> burler::Tap<C, K> + 'static,
+        C: Send + Sync + 'static,
+        K: Send + Sync + 'static,
+    {
+        Self::with_runner(crate::runner::InProcessTap::new(factory), config)
+    }
+
+    /// The suite for a tap binary (e.g. `env!("CARGO_BIN_EXE_tap-x")`).
+    pub fn binary(program: impl AsRef<Path>, config: Value) -> Self {
+        Self::with_runner(BinaryTap::new([program.as_ref()]), config)
+    }
+
+    /// The suite for any runner, with the config as a value.
+    pub fn with_runner(runner: impl TapRunner + 'static, config: Value) -> Self {
+        Self::from_parts(Box::new(runner), Input::Value(config))
+    }
+
+    /// The suite for any runner, with the config in a file (as `burler check --config` gives it).
+    pub fn with_config_file(runner: impl TapRunner + 'static, config: impl Into<PathBuf>) -> Self {
+        Self::from_parts(Box::new(runner), Input::File(config.into()))
+    }
+
+    fn from_parts(runner: Box<dyn TapRunner>, config: Input) -> Self {
+        TapSuite {
+            runner,
+            config,
+            state: None,
+            catalog: None,
+            rates: Vec::new(),
+            second_run: true,
+            properties_check: true,
+        }
+    }
+
+    /// Starts the first sync from this state (default: none).
+    pub fn state(mut self, state: Value) -> Self {
+        self.state = Some(Input::Value(state));
+        self
+    }
+
+    /// Starts the first sync from the state in this file.
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state = Some(Input::File(path.into()));
+        self
+    }
+
+    /// Syncs with this catalog instead of the discovered one with every stream selected.
+    pub fn catalog(mut self, catalog: &Catalog) -> Self {
+        self.catalog = Some(Input::Value(
+            serde_json::to_value(catalog).unwrap_or_default(),
+        ));
+        self
+    }
+
+    /// Syncs with the catalog in this file.
+    pub fn catalog_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.catalog = Some(Input::File(path.into()));
+        self
+    }
+
+    /// Fails when an incremental stream's bookmark advances slower than `per_second` (seconds of
+    /// data per second of run for date-times, units per second for numbers).
+    pub fn min_bookmark_rate(mut self, per_second: f64) -> Self {
+        self.rates.push(RateRule {
+            stream: None,
+            per_second,
+            level: Status::Fail,
+        });
+        self
+    }
+
+    /// Warns (does not fail) below `per_second`.
+    pub fn warn_bookmark_rate(mut self, per_second: f64) -> Self {
+        self.rates.push(RateRule {
+            stream: None,
+            per_second,
+            level: Status::Warn,
+        });
+        self
+    }
+
+    /// A minimum rate for one stream, failing (`Status::Fail`) or warning (`Status::Warn`).
+    pub fn bookmark_rate_for(mut self, stream: &str, per_second: f64, level: Status) -> Self {
+        self.rates.push(RateRule {
+            stream: Some(stream.to_owned()),
+            per_second,
+            level,
+        });
+        self
+    }
+
+    /// Skips the second sync from the final state.
+    pub fn skip_second_run(mut self) -> Self {
+        self.second_run = false;
+        self
+    }
+
+    /// Skips the run with both `--properties` and `--catalog`.
+    pub fn skip_properties_check(mut self) -> Self {
+        self.properties_check = false;
+        self
+    }
+
+    /// Runs the suite. Never panics on a misbehaving tap: every problem is a check in the report.
+    pub fn run(&self) -> Report {
+        let mut report = Report {
+            tap: self.runner.describe(),
+            ..Report::default()
+        };
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => {
+                report.push(Check::new(
+                    "setup",
+                    Status::Fail,
+                    format!("no temporary directory: {e}"),
+                ));
+                return report;
+            }
+        };
+        let mut run = SuiteRun {
+            suite: self,
+            dir: dir.path(),
+            report: &mut report,
+        };
+        run.all();
+        report
+    }
+}
+
+/// One execution of the suite.
+struct SuiteRun<'a> {
+    suite: &'a TapSuite,
+    dir: &'a Path,
+    report: &'a mut Report,
+}
+
+impl SuiteRun<'_> {
+    fn fail(&mut self, name: &str, summary: String) {
+        self.report.push(Check::new(name, Status::Fail, summary));
+    }
+
+    fn write(&self, name: &str, value: &Value) -> Result<PathBuf, String> {
+        let path = self.dir.join(name);
+        let text = serde_json::to_vec_pretty(value).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path)
+    }
+
+    fn input(&mut self, name: &str, input: &Input) -> Option<(PathBuf, Value)> {
+        let result = input
+            .read()
+            .and_then(|v| Ok((self.write(&format!("{name}.json"), &v)?, v)));
+        match result {
+            Ok(pair) => Some(pair),
+            Err(e) => {
+                self.fail(name, format!("cannot read the {name}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn all(&mut self) {
+        let Some((config, _)) = self.input("config", &self.suite.config.clone()) else {
+            return;
+        };
+        let state = match self.suite.state.clone() {
+            Some(s) => match self.input("state", &s) {
+                Some(pair) => Some(pair),
+                None => return,
+            },
+            None => None,
+        };
+        let discovered = self.discover(&config);
+        let catalog = match self.suite.catalog.clone() {
+            Some(c) => {
+                let Some((_, value)) = self.input("catalog", &c) else {
+                    return;
+                };
+                match Catalog::from_value(value) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        return self
+                            .fail("catalog", format!("the given catalog does not parse: {e}"));
+                    }
+                }
+            }
+            None => {
+                let Some(mut c) = discovered else { return };
+                c.select_all();
+                c
+            }
+        };
+        let catalog_path = match self.write(
+            "selected-catalog.json",
+            &serde_json::to_value(&catalog).unwrap_or_default(),
+        ) {
+            Ok(p) => p,
+            Err(e) => return self.fail("setup", e),
+        };
+        let mut input = RunInput::sync(&config).catalog(&catalog_path);
+        if let Some((path, _)) = &state {
+            input = input.state(path);
+        }
+        let first = self.sync("sync", &input, &catalog, state.as_ref().map(|(_, v)| v));
+        if let Some(first) = first
+            && self.suite.second_run
+        {
+            self.second_run(&config, &catalog_path, &catalog, &first);
+        }
+        if self.suite.properties_check {
+            self.properties_and_catalog(&config, &catalog);
+        }
+    }
+
+    /// Runs discovery and checks the catalog; `None` when there is no usable catalog.
+    fn discover(&mut self, config: &Path) -> Option<Catalog> {
+        let out = self.suite.runner.run(&RunInput::discover(config));
+        if !out.succeeded() {
+            self.report.push(
+                Check::new(
+                    "discover",
+                    Status::Fail,
+                    format!("--discover ended with {}", out.ending()),
+                )
+                .with_details(out.stderr_tail(5)),
+            );
+            return None;
+        }
+        let catalog = match Catalog::from_json_str(&out.stdout_text()) {
+            Ok(c) => c,
+            Err(e) => {
+                self.fail("discover", format!("stdout is not a catalog: {e}"));
+                return None;
+            }
+        };
+        let names: Vec<&str> = catalog
+            .streams
+            .iter()
+            .map(|s| s.tap_stream_id.as_str())
+            .collect();
+        let status = if names.is_empty() {
+            Status::Fail
+        } else {
+            Status::Pass
+        };
+        self.report.push(Check::new(
+            "discover",
+            status,
+            format!(
+                "valid catalog with {} streams: {}",
+                names.len(),
+                names.join(", ")
+            ),
+        ));
+        self.report.push(verify_check(&catalog));
+        Some(catalog)
+    }
+
+    /// Runs one sync and every check of its messages; returns the analysis and output.
+    fn sync(
+        &mut self,
+        name: &str,
+        input: &RunInput,
+        catalog: &Catalog,
+        state: Option<&Value>,
+    ) -> Option<FirstRun> {
+        let out = self.suite.runner.run(input);
+        let (messages, bad_lines) = out.messages_with_lines();
+        let status = if out.succeeded() {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        self.report.push(
+            Check::new(
+                name,
+                status,
+                format!(
+                    "{} in {:.2} s, {} messages",
+                    out.ending(),
+                    out.duration.as_secs_f64(),
+                    messages.len()
+                ),
+            )
+            .with_details(if out.succeeded() {
+                Vec::new()
+            } else {
+                out.stderr_tail(5)
+            }),
+        );
+        self.report.push(lines_check(&bad_lines));
+        let analysis = SyncAnalysis::new(&messages, Some(catalog));
+        self.message_checks(&analysis, catalog);
+        if self.suite.runner.captures_stderr() {
+            self.report.push(metrics_check(&out.stderr, &analysis));
+        }
+        self.bookmark_check(&analysis, catalog, state, &out);
+        self.report.push(drift_check(&analysis));
+        self.report.records = analysis
+            .streams
+            .iter()
+            .map(|(n, f)| (n.clone(), f.records))
+            .collect();
+        Some(FirstRun { analysis })
+    }
+
+    fn message_checks(&mut self, a: &SyncAnalysis, catalog: &Catalog) {
+        self.report.push(findings_check(
+            "message order",
+            &a.order,
+            "SCHEMA precedes every RECORD and ACTIVATE_VERSION",
+            Status::Fail,
+        ));
+        self.report.push(streams_check(a, catalog));
+        let compiled = findings_check(
+            "schemas compile",
+            &a.schemas,
+            "every SCHEMA is a valid JSON Schema",
+            Status::Fail,
+        );
+        self.report.push(compiled);
+        let total: u64 = a.streams.iter().map(|(_, f)| f.records).sum();
+        self.report.push(findings_check(
+            "records match their schema",
+            &a.records,
+            &format!("{total} records valid"),
+            Status::Fail,
+        ));
+        self.report.push(findings_check(
+            "key properties present and unique",
+            &a.keys,
+            "every record has a unique key",
+            Status::Fail,
+        ));
+        self.report.push(findings_check(
+            "replication key present",
+            &a.replication_keys,
+            "every incremental record has its replication key",
+            Status::Fail,
+        ));
+        let state_check = if a.state_count == 0 {
+            Check::new(
+                "state messages parse",
+                Status::Warn,
+                "no STATE message: a re-run cannot resume",
+            )
+        } else {
+            findings_check(
+                "state messages parse",
+                &a.states,
+                &format!("{} STATE messages", a.state_count),
+                Status::Fail,
+            )
+        };
+        self.report.push(state_check);
+    }
+
+    fn bookmark_check(
+        &mut self,
+        a: &SyncAnalysis,
+        catalog: &Catalog,
+        state: Option<&Value>,
+        out: &TapOutput,
+    ) {
+        let run_seconds = out.duration.as_secs_f64();
+        let mut status = Status::Pass;
+        let mut details = Vec::new();
+        for (stream, facts) in &a.streams {
+            if facts.replication_key.is_none() {
+                continue;
+            }
+            let id = catalog
+                .streams
+                .iter()
+                .find(|e| &e.stream == stream)
+                .map_or(stream.as_str(), |e| e.tap_stream_id.as_str());
+            let before = state.and_then(|s| bookmark_range(s, id)).map(|(_, hi)| hi);
+            let after = a
+                .last_state
+                .as_ref()
+                .and_then(|s| bookmark_range(s, id))
+                .map(|(_, hi)| hi);
+            let mut adv = BookmarkAdvance {
+                stream: stream.clone(),
+                before: before.clone(),
+                after: after.clone(),
+                min_seen: facts.min_key.clone(),
+                max_seen: facts.max_key.clone(),
+                records: facts.records,
+                span: None,
+                unit: None,
+                rate_per_second: None,
+                run_seconds,
+            };
+            let (verdict, line) = judge_advance(&mut adv, &self.suite.rates);
+            status = status.max(verdict);
+            details.push(format!("{stream}: {line}"));
+            self.report.bookmarks.push(adv);
+        }
+        let summary = match status {
+            Status::Pass => "every incremental bookmark moved forward",
+            Status::Warn => "bookmarks moved, with warnings",
+            Status::Fail => "a bookmark did not advance as it should",
+        };
+        let summary = if details.is_empty() {
+            "no incremental stream synced"
+        } else {
+            summary
+        };
+        self.report
+            .push(Check::new("bookmarks advance", status, summary).with_details(details));
+    }
+
+    fn second_run(
+        &mut self,
+        config: &Path,
+        catalog_path: &Path,
+        catalog: &Catalog,
+        first: &FirstRun,
+    ) {
+        let Some(state) = first.analysis.last_state.clone() else {
+            self.report.push(Check::new(
+                "second run",
+                Status::Warn,
+                "skipped: the first sync wrote no STATE",
+            ));
+            return;
+        };
+        let state_path = match self.write("final-state.json", &state) {
+            Ok(p) => p,
+            Err(e) => return self.fail("second run", e),
+        };
+        let out = self.suite.runner.run(
+            &RunInput::sync(config)
+                .catalog(catalog_path)
+                .state(&state_path),
+        );
+        let (messages, bad) = out.messages_with_lines();
+        let ok = out.succeeded() && bad.is_empty();
+        let mut check = Check::new(
+            "second run",
+            if ok { Status::Pass } else { Status::Fail },
+            format!(
+                "from the final state: {}, {} messages, {} bad lines",
+                out.ending(),
+                messages.len(),
+                bad.len()
+            ),
+        );
+        if !out.succeeded() {
+            check = check.with_details(out.stderr_tail(5));
+        }
+        self.report.push(check);
+        let second = SyncAnalysis::new(&messages, Some(catalog));
+        self.report.push(older_than_bookmark_check(
+            &messages, &second, &state, catalog,
+        ));
+        self.report
+            .push(fewer_records_check(&first.analysis, &second));
+    }
+
+    fn properties_and_catalog(&mut self, config: &Path, catalog: &Catalog) {
+        let mut deselected = catalog.clone();
+        for s in &mut deselected.streams {
+            s.metadata
+                .set(&burler_singer::Breadcrumb::root(), keys::SELECTED, false);
+            s.selected = None;
+        }
+        let paths = self
+            .write(
+                "properties.json",
+                &serde_json::to_value(&deselected).unwrap_or_default(),
+            )
+            .and_then(|p| {
+                Ok((
+                    p,
+                    self.write(
+                        "catalog-wins.json",
+                        &serde_json::to_value(catalog).unwrap_or_default(),
+                    )?,
+                ))
+            });
+        let (props, cat) = match paths {
+            Ok(p) => p,
+            Err(e) => return self.fail("--properties with --catalog", e),
+        };
+        let out = self
+            .suite
+            .runner
+            .run(&RunInput::sync(config).properties(&props).catalog(&cat));
+        let (messages, _) = out.messages_with_lines();
+        let records = messages
+            .iter()
+            .filter(|(_, m)| matches!(m, Message::Record(_)))
+            .count();
+        let name = "--properties with --catalog";
+        let check = if out.succeeded() && records > 0 {
+            Check::new(
+                name,
+                Status::Pass,
+                format!("ran with both, --catalog won ({records} records)"),
+            )
+        } else if out.succeeded() {
+            let expected: usize = self.report.records.iter().map(|(_, n)| *n as usize).sum();
+            let status = if expected == 0 {
+                Status::Pass
+            } else {
+                Status::Warn
+            };
+            Check::new(
+                name,
+                status,
+                "ran with both, but synced no record: --properties (all deselected) seems to win over --catalog",
+            )
+        } else if out.stderr.contains("properties") && !out.timed_out && out.exit_code.is_some() {
+            Check::new(
+                name,
+                Status::Warn,
+                format!(
+                    "the tap rejects the legacy --properties flag ({})",
+                    out.ending()
+                ),
+            )
+            .with_details(out.stderr_tail(2))
+        } else {
+            Check::new(
+                name,
+                Status::Fail,
+                format!("passing both crashed the tap: {}", out.ending()),
+            )
+            .with_details(out.stderr_tail(5))
+        };
+        self.report.push(check);
+    }
+}
+
+/// What the second run compares against.
+struct FirstRun {
+    analysis: SyncAnalysis,
+}
+
+fn findings_check(name: &str, f: &Findings, ok: &str, level: Status) -> Check {
+    if f.is_empty() {
+        Check::new(name, Status::Pass, ok)
+    } else {
+        Check::new(name, level, format!("{} problems", f.count)).with_details(f.lines.clone())
+    }
+}
+
+/// The verify rules as one check: errors fail, warnings warn.
+pub fn verify_check(catalog: &Catalog) -> Check {
+    let problems = verify_catalog(catalog);
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let warnings = problems.len() - errors;
+    let status = if errors > 0 {
+        Status::Fail
+    } else if warnings > 0 {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    let summary = if problems.is_empty() {
+        "publishable: standard keys, breadcrumbs match the schema, keys and replication keys declared".to_owned()
+    } else {
+        format!("{errors} errors, {warnings} warnings")
+    };
+    Check::new("catalog metadata", status, summary)
+        .with_details(problems.iter().map(ToString::to_string).collect())
+}
+
+fn lines_check(bad: &[ReadError]) -> Check {
+    let name = "stdout holds only Singer messages";
+    if bad.is_empty() {
+        Check::new(name, Status::Pass, "every line parses")
+    } else {
+        Check::new(
+            name,
+            Status::Fail,
+            format!("{} lines are not Singer messages", bad.len()),
+        )
+        .with_details(bad.iter().take(50).map(ToString::to_string).collect())
+    }
+}
+
+fn streams_check(a: &SyncAnalysis, catalog: &Catalog) -> Check {
+    let mut status = Status::Pass;
+    let mut details = Vec::new();
+    for entry in catalog.streams.iter().filter(|e| e.is_selected()) {
+        match a.stream(&entry.stream) {
+            Some(f) if f.schema_seen && f.records > 0 => {
+                details.push(format!("{}: {} records", entry.stream, f.records))
+            }
+            Some(f) if f.schema_seen => {
+                status = status.max(Status::Warn);
+                details.push(format!("{}: SCHEMA but no record", entry.stream));
+            }
+            _ => {
+                status = Status::Fail;
+                details.push(format!(
+                    "{}: selected but no SCHEMA was written",
+                    entry.stream
+                ));
+            }
+        }
+    }
+    for (name, _) in &a.streams {
+        if !catalog
+            .streams
+            .iter()
+            .any(|e| &e.stream == name && e.is_selected())
+        {
+            status = status.max(Status::Warn);
+            details.push(format!("{name}: written but not selected in the catalog"));
+        }
+    }
+    let summary = match status {
+        Status::Pass => "every selected stream wrote its SCHEMA and records",
+        Status::Warn => "every selected stream wrote its SCHEMA (some without records)",
+        Status::Fail => "a selected stream did not sync",
+    };
+    Check::new("every selected stream syncs", status, summary).with_details(details)
+}
+
+fn metrics_check(stderr: &str, a: &SyncAnalysis) -> Check {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let mut malformed = Vec::new();
+    let mut record_counts: Vec<(String, f64)> = Vec::new();
+    for line in stderr.lines().filter(|l| l.contains("METRIC:")) {
+        let Some(m) = parse_metric_line(line) else {
+            malformed.push(format!(
+                "malformed metric line: {}",
+                line.chars().take(200).collect::<String>()
+            ));
+            continue;
+        };
+        match counts.iter_mut().find(|(n, _)| *n == m.metric) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((m.metric.clone(), 1)),
+        }
+        if m.metric == "record_count" {
+            let stream = ["endpoint", "stream"]
+                .iter()
+                .find_map(|k| m.tags.get(*k).and_then(Value::as_str))
+                .unwrap_or_default();
+            let v = m.value.as_f64().unwrap_or_default();
+            match record_counts.iter_mut().find(|(s, _)| s == stream) {
+                Some((_, total)) => *total += v,
+                None => record_counts.push((stream.to_owned(), v)),
+            }
+        }
+    }
+    let total: usize = counts.iter().map(|(_, c)| c).sum();
+    let listed: Vec<String> = counts.iter().map(|(n, c)| format!("{n} ×{c}")).collect();
+    let mut details = malformed;
+    for (stream, counted) in &record_counts {
+        if let Some(f) = a.stream(stream)
+            && (*counted as u64) < f.records
+        {
+            details.push(format!(
+                "record_count of {stream} sums to {counted}, but {} RECORDs were written",
+                f.records
+            ));
+        }
+    }
+    let status = if details.is_empty() {
+        Status::Pass
+    } else {
+        Status::Warn
+    };
+    let summary = if total == 0 {
+        "no metric lines on stderr".to_owned()
+    } else {
+        format!("{total} metric lines: {}", listed.join(", "))
+    };
+    Check::new("metric lines", status, summary).with_details(details)
+}
+
+fn drift_check(a: &SyncAnalysis) -> Check {
+    let mut status = Status::Pass;
+    let mut details = Vec::new();
+    for (stream, f) in &a.streams {
+        if !f.schema_seen || f.records == 0 {
+            continue;
+        }
+        let drift = f.observed.drift(&f.schema);
+        if drift.is_breaking() {
+            status = Status::Fail;
+        }
+        if !drift.is_empty() {
+            status = status.max(Status::Warn);
+            details.push(format!("{stream}: {drift}"));
+        }
+    }
+    let summary = match status {
+        Status::Pass => "records and schemas agree",
+        Status::Warn => "some declared fields were never seen",
+        Status::Fail => "records carry fields or types the schema does not declare",
+    };
+    Check::new("observed schema matches declared", status, summary).with_details(details)
+}
+
+/// Fills the span and rate of `adv` and says whether the bookmark advanced as it should.
+fn judge_advance(adv: &mut BookmarkAdvance, rules: &[RateRule]) -> (Status, String) {
+    let show = |v: &Option<Value>| v.as_ref().map_or("none".to_owned(), ToString::to_string);
+    let moved = format!(
+        "{} → {} ({} records)",
+        show(&adv.before),
+        show(&adv.after),
+        adv.records
+    );
+    if adv.records == 0 {
+        return (
+            Status::Pass,
+            format!("{moved}: no records, nothing to advance"),
+        );
+    }
+    let Some(after) = adv.after.clone() else {
+        return (
+            Status::Fail,
+            format!("{moved}: records were written but the final state has no bookmark"),
+        );
+    };
+    let older = |a: &Value, b: &Option<Value>| {
+        b.as_ref()
+            .is_some_and(|b| compare_json(a, b) == Some(std::cmp::Ordering::Less))
+    };
+    if older(&after, &adv.before) {
+        return (
+            Status::Fail,
+            format!("{moved}: the bookmark went backwards"),
+        );
+    }
+    let newer_than_before = adv.before.as_ref().is_none_or(|b| {
+        adv.max_seen
+            .as_ref()
+            .is_some_and(|m| compare_json(m, b) == Some(std::cmp::Ordering::Greater))
+    });
+    if adv.before.is_some()
+        && newer_than_before
+        && !older(adv.before.as_ref().unwrap_or(&after), &Some(after.clone()))
+    {
+        return (
+            Status::Fail,
+            format!(
+                "{moved}: did not advance although records up to {} were written",
+                show(&adv.max_seen)
+            ),
+        );
+    }
+    if adv.before.is_none() && older(&after, &adv.min_seen) {
+        return (
+            Status::Fail,
+            format!(
+                "{moved}: the bookmark is older than every record written (oldest {})",
+                show(&adv.min_seen)
+            ),
+        );
+    }
+    let start = adv.before.clone().or_else(|| adv.min_seen.clone());
+    let span = start
+        .as_ref()
+        .and_then(|s| KeyValue::from_json(&after)?.span_since(&KeyValue::from_json(s)?));
+    let mut verdict = if older(&after, &adv.max_seen) {
+        Status::Warn
+    } else {
+        Status::Pass
+    };
+    let mut line = moved;
+    if verdict == Status::Warn {
+        line.push_str(&format!(
+            ": behind the newest record {} (the next run re-reads them)",
+            show(&adv.max_seen)
+        ));
+    }
+    match span {
+        Some(span) => {
+            let rate = span.amount() / adv.run_seconds.max(1e-6);
+            adv.span = Some(span.amount());
+            adv.unit = Some(match span {
+                crate::compare::Span::Seconds(_) => "seconds",
+                crate::compare::Span::Units(_) => "units",
+            });
+            adv.rate_per_second = Some(rate);
+            line.push_str(&format!(
+                ", span {span} in {:.2} s: {rate:.3e}/s",
+                adv.run_seconds
+            ));
+            for rule in rules
+                .iter()
+                .filter(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream))
+            {
+                if rate < rule.per_second {
+                    verdict = verdict.max(rule.level);
+                    line.push_str(&format!(" (below the minimum {:.3e}/s)", rule.per_second));
+                }
+            }
+        }
+        None if rules
+            .iter()
+            .any(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream)) =>
+        {
+            verdict = verdict.max(Status::Warn);
+            line.push_str(", rate not measurable (bookmark is neither a number nor a date-time)");
+        }
+        None => {}
+    }
+    (verdict, line)
+}
+
+fn older_than_bookmark_check(
+    messages: &[(u64, Message)],
+    second: &SyncAnalysis,
+    state: &Value,
+    catalog: &Catalog,
+) -> Check {
+    let mut findings = Findings::default();
+    let mut checked = 0;
+    for (line, m) in messages {
+        let Message::Record(r) = m else { continue };
+        let Some(rk) = second
+            .stream(&r.stream)
+            .and_then(|f| f.replication_key.clone())
+        else {
+            continue;
+        };
+        let id = catalog
+            .streams
+            .iter()
+            .find(|e| e.stream == r.stream)
+            .map_or(r.stream.as_str(), |e| e.tap_stream_id.as_str());
+        let Some((lowest, _)) = bookmark_range(state, id) else {
+            continue;
+        };
+        checked += 1;
+        if let Some(v) = r.record.get(&rk)
+            && compare_json(v, &lowest) == Some(std::cmp::Ordering::Less)
+        {
+            findings.push(format!(
+                "{} line {line}: {rk} {v} is older than the bookmark {lowest}",
+                r.stream
+            ));
+        }
+    }
+    findings_check(
+        "second run: no record older than the bookmark",
+        &findings,
+        &format!("{checked} incremental records at or after their bookmark"),
+        Status::Fail,
+    )
+}
+
+fn fewer_records_check(first: &SyncAnalysis, second: &SyncAnalysis) -> Check {
+    let mut status = Status::Pass;
+    let mut details = Vec::new();
+    for (stream, f2) in &second.streams {
+        let n1 = first.stream(stream).map_or(0, |f| f.records);
+        if f2.records > n1 {
+            status = Status::Fail;
+        }
+        details.push(format!("{stream}: {n1} then {}", f2.records));
+    }
+    let summary = if status == Status::Pass {
+        "no stream wrote more records than in the first run"
+    } else {
+        "a stream wrote more records from the final state than from scratch"
+    };
+    Check::new(
+        "second run: no more records than the first",
+        status,
+        summary,
+    )
+    .with_details(details)
+}
+
+/// How long a binary tap run may take in `burler check` unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = crate::runner::DEFAULT_TIMEOUT;
