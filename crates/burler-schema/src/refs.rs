@@ -111,7 +111,8 @@ impl<'r> Session<'r> {
 
     fn run(&mut self, doc: &Rc<Doc>) -> Result<Value, SchemaError> {
         let mut at = String::from("#");
-        self.expand(&doc.value, doc, &mut at, &mut Vec::new())
+        let mut stack = vec![format!("{}#", doc.name)];
+        self.expand(&doc.value, doc, &mut at, &mut stack)
     }
 
     fn read_doc(&mut self, path: &Path) -> Result<Rc<Doc>, SchemaError> {
