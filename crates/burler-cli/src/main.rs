@@ -1,0 +1,30 @@
+//! `burler`: tools around Singer taps. `burler check` judges the conformance of any tap command
+//! (Rust or Python): discovery, catalog metadata, a full sync checked message by message, metric
+//! lines, and a second run from the final state.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+
+/// Tools around Singer taps.
+#[derive(Debug, Parser)]
+#[command(name = "burler", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Judge the Singer conformance of any tap: `burler check --config FILE -- <tap command...>`.
+    Check(check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Check(args) => check::run(&args),
+    }
+}
