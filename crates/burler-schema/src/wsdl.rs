@@ -601,8 +601,13 @@ impl<'d> Converter<'d> {
                     } else {
                         "maximum"
                     };
-                    if let Some(n) = number() {
-                        obj.insert(key.into(), Value::Number(n));
+                    let bound = v
+                        .parse::<i64>()
+                        .map(Value::from)
+                        .ok()
+                        .or_else(|| number().map(Value::Number));
+                    if let Some(n) = bound {
+                        obj.insert(key.into(), n);
                         if facet.local().ends_with("Exclusive") {
                             let flag = if key == "minimum" {
                                 "exclusiveMinimum"
