@@ -319,8 +319,8 @@ impl SuiteRun<'_> {
             "discover",
             status,
             format!(
-                "valid catalog with {} streams: {}",
-                names.len(),
+                "valid catalog with {}: {}",
+                plural(names.len(), "stream"),
                 names.join(", ")
             ),
         ));
@@ -360,7 +360,8 @@ impl SuiteRun<'_> {
                 out.stderr_tail(5)
             }),
         );
-        self.report.push(lines_check(&bad_lines));
+        self.report
+            .push(lines_check(&bad_lines, &out.stdout_text()));
         let analysis = SyncAnalysis::new(&messages, Some(catalog));
         self.message_checks(&analysis, catalog);
         if self.suite.runner.captures_stderr() {
@@ -420,7 +421,7 @@ impl SuiteRun<'_> {
             findings_check(
                 "state messages parse",
                 &a.states,
-                &format!("{} STATE messages", a.state_count),
+                &plural(a.state_count, "STATE message"),
                 Status::Fail,
             )
         };
@@ -615,7 +616,7 @@ fn findings_check(name: &str, f: &Findings, ok: &str, level: Status) -> Check {
     if f.is_empty() {
         Check::new(name, Status::Pass, ok)
     } else {
-        Check::new(name, level, format!("{} problems", f.count)).with_details(f.lines.clone())
+        Check::new(name, level, plural(f.count, "problem")).with_details(f.lines.clone())
     }
 }
 
@@ -634,23 +635,44 @@ pub fn verify_check(catalog: &Catalog) -> Check {
     let summary = if problems.is_empty() {
         "publishable: standard keys, breadcrumbs match the schema, keys and replication keys declared".to_owned()
     } else {
-        format!("{errors} errors, {warnings} warnings")
+        format!(
+            "{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     };
     Check::new("catalog metadata", status, summary)
         .with_details(problems.iter().map(ToString::to_string).collect())
 }
 
-fn lines_check(bad: &[ReadError]) -> Check {
+fn lines_check(bad: &[ReadError], stdout: &str) -> Check {
     let name = "stdout holds only Singer messages";
     if bad.is_empty() {
-        Check::new(name, Status::Pass, "every line parses")
+        return Check::new(name, Status::Pass, "every line parses");
+    }
+    let lines: Vec<&str> = stdout.split('\n').collect();
+    let details = bad
+        .iter()
+        .take(50)
+        .map(|e| {
+            let text = usize::try_from(e.line)
+                .ok()
+                .and_then(|n| lines.get(n.wrapping_sub(1)))
+                .copied()
+                .unwrap_or_default();
+            format!("{e}: {}", text.chars().take(120).collect::<String>())
+        })
+        .collect();
+    let summary = format!("{} not Singer messages", plural(bad.len(), "line"));
+    Check::new(name, Status::Fail, summary).with_details(details)
+}
+
+/// `1 stream`, `3 streams`.
+pub(crate) fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
     } else {
-        Check::new(
-            name,
-            Status::Fail,
-            format!("{} lines are not Singer messages", bad.len()),
-        )
-        .with_details(bad.iter().take(50).map(ToString::to_string).collect())
+        format!("{n} {what}s")
     }
 }
 
@@ -916,7 +938,10 @@ fn older_than_bookmark_check(
     findings_check(
         "second run: no record older than the bookmark",
         &findings,
-        &format!("{checked} incremental records at or after their bookmark"),
+        &format!(
+            "{} at or after their bookmark",
+            plural(checked, "incremental record")
+        ),
         Status::Fail,
     )
 }
