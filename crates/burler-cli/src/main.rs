@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod schema;
 
 /// Tools around Singer taps.
 #[derive(Debug, Parser)]
@@ -21,10 +22,13 @@ struct Cli {
 enum Command {
     /// Judge the Singer conformance of any tap: `burler check --config FILE -- <tap command...>`.
     Check(check::CheckArgs),
+    /// Schema tools: `resolve FILE` ($refs followed), `wsdl FILE` (SOAP types), `infer` (from records).
+    Schema(schema::SchemaArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => check::run(&args),
+        Command::Schema(args) => schema::run(&args),
     }
 }

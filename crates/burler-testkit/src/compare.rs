@@ -96,7 +96,7 @@ pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
     let utc = FixedOffset::east_opt(0)?;
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(t.and_local_timezone(utc).single()?);
+            return t.and_local_timezone(utc).single();
         }
     }
     let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;

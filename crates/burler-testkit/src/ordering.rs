@@ -102,6 +102,10 @@ pub enum OrderingError {
 /// Checks that `records` are sorted on `key` (a field name or dotted path) in `order`, and returns
 /// them unchanged; the error names the first two neighbours out of order, with their positions
 /// and values.
+#[expect(
+    clippy::result_large_err,
+    reason = "the error carries both offending values: it is the point of the check"
+)]
 pub fn ensure_ordering<I, T>(
     records: I,
     key: &str,
@@ -163,6 +167,10 @@ where
 }
 
 impl<I> Ordered<I> {
+    #[expect(
+        clippy::result_large_err,
+        reason = "the error carries both offending values: it is the point of the check"
+    )]
     fn check<T: Serialize>(&mut self, record: &T, position: usize) -> Result<(), OrderingError> {
         let json = serde_json::to_value(record).map_err(|e| OrderingError::NotSerializable {
             position,
