@@ -394,6 +394,19 @@ mod in_process {
         }
     }
 
+    /// What the run would have ended with on stderr: one CRITICAL line per failed stream and
+    /// the error that ended the run.
+    fn outcome_lines(outcome: &burler::RunOutcome) -> String {
+        let mut lines = Vec::new();
+        for s in outcome.report.iter().flat_map(|r| &r.streams) {
+            if let Some(e) = &s.error {
+                lines.push(format!("CRITICAL {}: {e}", s.stream));
+            }
+        }
+        lines.extend(outcome.error.clone());
+        lines.join("\n")
+    }
+
     impl<F, C, K> TapRunner for InProcessTap<F>
     where
         F: Fn() -> Tap<C, K>,
@@ -419,7 +432,7 @@ mod in_process {
             match result {
                 Ok(outcome) => {
                     out.exit_code = Some(i32::from(outcome.exit_code));
-                    out.stderr = outcome.error.unwrap_or_default();
+                    out.stderr = outcome_lines(&outcome);
                 }
                 Err(panic) => {
                     let why = panic
