@@ -59,7 +59,7 @@ pub fn run(args: &SchemaArgs) -> ExitCode {
     match result.and_then(|value| print(&value)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("burler schema: {}", message.replace('\n', " "));
+            eprintln!("burler: {}", message.replace('\n', " "));
             ExitCode::FAILURE
         }
     }

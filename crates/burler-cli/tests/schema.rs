@@ -57,7 +57,7 @@ fn resolve_fails_on_a_cycle_with_one_line() {
     let run = burler(&["schema", "resolve", file.to_str().unwrap()], "");
     assert_one_line_failure(&run);
     assert!(
-        run.stderr.starts_with("burler schema: recursive $ref \"#/definitions/category\" at #/properties/category/properties/parent"),
+        run.stderr.starts_with("burler: recursive $ref \"#/definitions/category\" at #/properties/category/properties/parent"),
         "{}",
         run.stderr
     );
@@ -189,8 +189,7 @@ fn infer_rejects_bad_json_with_its_line_number() {
     let run = burler(&["schema", "infer"], "{\"a\": 1}\n{oops\n");
     assert_one_line_failure(&run);
     assert!(
-        run.stderr
-            .starts_with("burler schema: stdin line 2: not JSON"),
+        run.stderr.starts_with("burler: stdin line 2: not JSON"),
         "{}",
         run.stderr
     );
