@@ -167,9 +167,9 @@ impl fmt::Display for Report {
         }
         write!(
             f,
-            "{} passed, {} warnings, {} failed",
+            "{} passed, {}, {} failed",
             self.count(Status::Pass),
-            self.count(Status::Warn),
+            crate::suite::plural(self.count(Status::Warn), "warning"),
             self.count(Status::Fail)
         )
     }
@@ -192,7 +192,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("    … 3 more\nWARN c: hmm\n1 passed, 1 warnings, 1 failed"),
+            text.contains("    … 3 more\nWARN c: hmm\n1 passed, 1 warning, 1 failed"),
             "{text}"
         );
         assert!(!r.passed());

@@ -764,7 +764,7 @@ fn metrics_check(stderr: &str, a: &SyncAnalysis) -> Check {
     let summary = if total == 0 {
         "no metric lines on stderr".to_owned()
     } else {
-        format!("{total} metric lines: {}", listed.join(", "))
+        format!("{}: {}", plural(total, "metric line"), listed.join(", "))
     };
     Check::new("metric lines", status, summary).with_details(details)
 }
