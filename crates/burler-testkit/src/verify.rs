@@ -19,9 +19,13 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use burler_singer::{Breadcrumb, Catalog, CatalogEntry, Metadata, ReplicationMethod, keys};
+// The module depends on the protocol crate alone, through this one alias, so it can move into
+// `burler-singer` (`use crate as singer;`) for the framework's `--verify` flag: `burler` cannot
+// depend on this crate, which depends on `burler` (cargo rejects the cycle even when optional).
+use burler_singer as singer;
 use serde::Serialize;
 use serde_json::Value;
+use singer::{Breadcrumb, Catalog, CatalogEntry, Metadata, ReplicationMethod, keys};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -185,7 +189,7 @@ fn verify_entry(entry: &CatalogEntry, out: &mut Problems<'_>) {
 fn schema_paths(schema: &Value) -> HashSet<Breadcrumb> {
     let mut paths = HashSet::new();
     let mut scratch = Metadata::new();
-    burler_singer::visit_schema(schema, &mut scratch, |node, _| {
+    singer::visit_schema(schema, &mut scratch, |node, _| {
         paths.insert(node.breadcrumb.clone());
     });
     paths
