@@ -28,8 +28,8 @@ use serde_json::{Map, Number, Value};
 /// What to do with a value that cannot be made to conform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViolationPolicy {
-    /// Stop: [`Conformer::conform`] returns a [`ConformError`] naming the field and the expected
-    /// type (never the value). The record may be partly coerced.
+    /// Stop: [`Conformer::conform`] returns a [`ConformError`] naming the field, the expected
+    /// type and the JSON type found (never the value: records may carry personal data). The record may be partly coerced.
     Error,
     /// Log a warning and replace the value by `null` when its type allows null; otherwise remove
     /// it (the field from its object, the item from its array), counted in
@@ -61,12 +61,14 @@ pub enum Conformed {
 
 /// A value that does not conform, under [`ViolationPolicy::Error`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("record field {path}: expected {expected}")]
+#[error("record field {path}: expected {expected}, got {found}")]
 pub struct ConformError {
     /// The field, as `a.b[2].c` (`(record)` for the record itself).
     pub path: String,
     /// The types the schema allows there.
     pub expected: String,
+    /// The JSON type of the value found there (`string`, `null`, `object`, ...).
+    pub found: &'static str,
 }
 
 /// A conformance plan compiled once from a stream's schema.
@@ -104,6 +106,7 @@ impl Conformer {
                     tracing::warn!(
                         field = %violation.path,
                         expected = %violation.expected,
+                        found = violation.found,
                         "record dropped: a field does not conform to the schema"
                     );
                     stats.dropped += 1;
@@ -163,6 +166,7 @@ impl PathNode<'_> {
 struct Violation {
     path: String,
     expected: String,
+    found: &'static str,
 }
 
 impl Violation {
@@ -170,6 +174,7 @@ impl Violation {
         ConformError {
             path: self.path,
             expected: self.expected,
+            found: self.found,
         }
     }
 }
@@ -303,10 +308,11 @@ impl Plan {
         }
     }
 
-    fn violation(&self, path: &PathNode<'_>) -> Violation {
+    fn violation(&self, path: &PathNode<'_>, found: &Value) -> Violation {
         Violation {
             path: path.render(),
             expected: self.expected.to_string(),
+            found: json_type(found),
         }
     }
 
@@ -321,7 +327,7 @@ impl Plan {
             return if self.nullable {
                 Ok(())
             } else {
-                Err(self.violation(path))
+                Err(self.violation(path, value))
             };
         }
         match &self.node {
@@ -339,7 +345,7 @@ impl Plan {
                         return Ok(());
                     }
                 }
-                Err(self.violation(path))
+                Err(self.violation(path, value))
             }
             Node::AnyOf(branches) => {
                 if branches.iter().any(|b| b.conforms(value)) {
@@ -357,7 +363,7 @@ impl Plan {
                         return Ok(());
                     }
                 }
-                Err(self.violation(path))
+                Err(self.violation(path, value))
             }
         }
     }
@@ -372,6 +378,19 @@ impl Plan {
             Node::Types(kinds) => kinds.iter().any(|k| k.conforms(value)),
             Node::AnyOf(branches) => branches.iter().any(|b| b.conforms(value)),
         }
+    }
+}
+
+/// The JSON type of a value, as a violation names it.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 
@@ -571,12 +590,12 @@ fn apply_items(
 /// Under [`ViolationPolicy::WarnAndNull`]: null the value when allowed, else say to remove it.
 fn repair(plan: &Plan, value: &mut Value, violation: Violation, stats: &mut ConformStats) -> bool {
     if plan.nullable {
-        tracing::warn!(field = %violation.path, expected = %violation.expected, "value replaced by null: it does not conform to the schema");
+        tracing::warn!(field = %violation.path, expected = %violation.expected, found = violation.found, "value replaced by null: it does not conform to the schema");
         *value = Value::Null;
         stats.nulled += 1;
         true
     } else {
-        tracing::warn!(field = %violation.path, expected = %violation.expected, "field removed: it does not conform to the schema and may not be null");
+        tracing::warn!(field = %violation.path, expected = %violation.expected, found = violation.found, "field removed: it does not conform to the schema and may not be null");
         stats.dropped += 1;
         false
     }

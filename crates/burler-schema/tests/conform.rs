@@ -52,11 +52,11 @@ fn integers_from_digit_strings_and_integral_numbers() {
     );
     assert_eq!(
         field_error(json!({"type": "integer"}), json!(3.5)),
-        "record field f: expected integer"
+        "record field f: expected integer, got number"
     );
     assert_eq!(
         field_error(json!({"type": "integer"}), json!("4.2")),
-        "record field f: expected integer"
+        "record field f: expected integer, got string"
     );
 }
 
@@ -116,7 +116,7 @@ fn date_times_are_normalised_to_rfc3339_utc_microseconds() {
     );
     assert_eq!(
         field_error(dt, json!("last tuesday")),
-        "record field f: expected date-time string"
+        "record field f: expected date-time string, got string"
     );
 }
 
@@ -133,7 +133,7 @@ fn dates_are_kept_as_year_month_day() {
     );
     assert!(
         field_error(date, json!("2023-02-29"))
-            .ends_with("expected null or date string (YYYY-MM-DD)")
+            .ends_with("expected null or date string (YYYY-MM-DD), got string")
     );
 }
 
@@ -177,7 +177,7 @@ fn multiple_types_and_any_of_are_tried_in_order() {
     assert_eq!(field(any_of.clone(), json!(8)), (json!(8), stats(0)));
     assert_eq!(
         field_error(any_of, json!(false)),
-        "record field f: expected integer or date-time string"
+        "record field f: expected integer or date-time string, got boolean"
     );
 }
 
@@ -219,7 +219,10 @@ fn error_policy_names_the_path_and_type_never_the_value() {
         .conform(&mut record, &mut ConformStats::default())
         .unwrap_err();
     assert_eq!(e.path, "lines[1].qty");
-    assert_eq!(e.to_string(), "record field lines[1].qty: expected integer");
+    assert_eq!(
+        e.to_string(),
+        "record field lines[1].qty: expected integer, got string"
+    );
     assert!(!e.to_string().contains("secret"));
     let mut not_object = json!([1]);
     let e = Conformer::compile(
@@ -228,7 +231,10 @@ fn error_policy_names_the_path_and_type_never_the_value() {
     )
     .conform(&mut not_object, &mut ConformStats::default())
     .unwrap_err();
-    assert_eq!(e.to_string(), "record field (record): expected object");
+    assert_eq!(
+        e.to_string(),
+        "record field (record): expected object, got array"
+    );
 }
 
 #[test]
@@ -287,7 +293,7 @@ fn drop_record_drops_the_whole_record() {
 fn nulls_where_not_allowed_are_violations() {
     assert_eq!(
         field_error(json!({"type": "string"}), Value::Null),
-        "record field f: expected string"
+        "record field f: expected string, got null"
     );
     assert_eq!(
         field(json!({"type": ["null", "string"]}), Value::Null),
