@@ -28,6 +28,7 @@
 //!         "id": {"type": "integer"}, "updated_at": {"type": "string", "format": "date-time"}}});
 //!     Tap::new("tap-demo").stream(
 //!         Stream::new("events").schema(schema).key(["id"]).incremental("updated_at")
+//!             .filter_older_than_bookmark() // without it, the second-run check fails
 //!             .sync(|ctx: SyncContext<Value>| async move {
 //!                 let page = vec![json!({"id": 1, "updated_at": "2024-01-01T00:00:00Z"}),
 //!                                 json!({"id": 2, "updated_at": "2024-01-02T00:00:00Z"})];
