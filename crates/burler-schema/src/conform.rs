@@ -217,8 +217,11 @@ enum StringFormat {
 
 #[derive(Debug, Clone)]
 struct ObjectPlan {
-    /// Sorted by name for binary search.
+    /// In schema order: records usually list their fields in that order, so the field after the
+    /// last one found is tried first.
     properties: Box<[(Box<str>, Plan)]>,
+    /// Indices into `properties`, sorted by name, for a binary search when the guess misses.
+    by_name: Box<[usize]>,
     extra: Extra,
 }
 
@@ -486,14 +489,15 @@ impl Kind {
 
 impl ObjectPlan {
     fn compile(obj: &Map<String, Value>) -> ObjectPlan {
-        let mut properties: Vec<(Box<str>, Plan)> = match obj.get("properties") {
+        let properties: Vec<(Box<str>, Plan)> = match obj.get("properties") {
             Some(Value::Object(props)) => props
                 .iter()
                 .map(|(name, schema)| (name.as_str().into(), Plan::compile(schema)))
                 .collect(),
             _ => Vec::new(),
         };
-        properties.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut by_name: Vec<usize> = (0..properties.len()).collect();
+        by_name.sort_by(|&a, &b| properties[a].0.cmp(&properties[b].0));
         let extra = match obj.get("additionalProperties") {
             Some(Value::Bool(true)) => Extra::Keep,
             Some(schema @ Value::Object(_)) => Extra::Conform(Box::new(Plan::compile(schema))),
@@ -502,15 +506,25 @@ impl ObjectPlan {
         };
         ObjectPlan {
             properties: properties.into_boxed_slice(),
+            by_name: by_name.into_boxed_slice(),
             extra,
         }
     }
 
-    fn plan_for(&self, name: &str) -> Option<&Plan> {
-        self.properties
-            .binary_search_by(|(k, _)| (**k).cmp(name))
-            .ok()
-            .map(|i| &self.properties[i].1)
+    /// The plan of field `name`; `next` is the index the caller guesses (and gets updated).
+    fn plan_for(&self, name: &str, next: &mut usize) -> Option<&Plan> {
+        let index = match self.properties.get(*next) {
+            Some((key, _)) if **key == *name => *next,
+            _ => {
+                let found = self
+                    .by_name
+                    .binary_search_by(|&i| (*self.properties[i].0).cmp(name))
+                    .ok()?;
+                self.by_name[found]
+            }
+        };
+        *next = index + 1;
+        Some(&self.properties[index].1)
     }
 
     fn apply(
@@ -521,11 +535,12 @@ impl ObjectPlan {
         mode: Mode,
     ) -> Result<(), Violation> {
         let mut failure = None;
+        let mut next = 0;
         obj.retain(|name, value| {
             if failure.is_some() {
                 return true;
             }
-            let plan = match (self.plan_for(name), &self.extra) {
+            let plan = match (self.plan_for(name, &mut next), &self.extra) {
                 (Some(plan), _) => plan,
                 (None, Extra::Keep) => return true,
                 (None, Extra::Drop) => return false,
@@ -547,13 +562,15 @@ impl ObjectPlan {
     }
 
     fn conforms(&self, obj: &Map<String, Value>) -> bool {
-        obj.iter()
-            .all(|(name, value)| match (self.plan_for(name), &self.extra) {
+        let mut next = 0;
+        obj.iter().all(
+            |(name, value)| match (self.plan_for(name, &mut next), &self.extra) {
                 (Some(plan), _) => plan.conforms(value),
                 (None, Extra::Keep) => true,
                 (None, Extra::Drop) => false,
                 (None, Extra::Conform(plan)) => plan.conforms(value),
-            })
+            },
+        )
     }
 }
 
@@ -740,6 +757,29 @@ fn is_decimal(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_are_found_whatever_their_order() {
+        let schema = json!({"type": "object", "properties": {
+            "a": {"type": "integer"}, "b": {"type": "integer"}, "c": {"type": "integer"}}});
+        let conformer = Conformer::compile(&schema, ViolationPolicy::Error);
+        let mut stats = ConformStats::default();
+        for mut record in [
+            json!({"c": "3", "x": 0, "b": "2", "a": "1"}),
+            json!({"a": "1", "b": "2", "c": "3"}),
+            json!({"b": "2", "c": "3", "y": 0, "a": "1"}),
+        ] {
+            conformer.conform(&mut record, &mut stats).unwrap();
+            assert_eq!(
+                [&record["a"], &record["b"], &record["c"]],
+                [&json!(1), &json!(2), &json!(3)]
+            );
+            assert!(record.get("x").is_none() && record.get("y").is_none());
+            assert!(conformer.root.conforms(&record), "{record}");
+        }
+        assert_eq!(stats.coerced, 9);
+    }
 
     #[test]
     fn decimal_syntax() {
