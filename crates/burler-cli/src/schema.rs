@@ -12,7 +12,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burler_schema::{Inferrer, Resolver};
+use burler_schema::{Inferrer, Resolver, SchemaError};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
@@ -70,7 +70,17 @@ fn resolve(file: &std::path::Path, max_recursion: Option<usize>) -> Result<Value
         Some(n) => Resolver::new().max_recursion(n),
         None => Resolver::new(),
     };
-    resolver.load_file(file).map_err(|e| e.to_string())
+    resolver.load_file(file).map_err(|e| match e {
+        // The library's hint names the Rust API; here the user's lever is the flag.
+        SchemaError::Cycle {
+            reference,
+            at,
+            file,
+        } => format!(
+            "recursive $ref {reference:?} at {at} in {file}: a Singer schema must be finite (unroll it with --max-recursion N)"
+        ),
+        other => other.to_string(),
+    })
 }
 
 fn wsdl(file: &std::path::Path) -> Result<Value, String> {

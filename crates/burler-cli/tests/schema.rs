@@ -61,6 +61,13 @@ fn resolve_fails_on_a_cycle_with_one_line() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr
+            .trim_end()
+            .ends_with("(unroll it with --max-recursion N)"),
+        "{}",
+        run.stderr
+    );
     let bounded = burler(
         &[
             "schema",
