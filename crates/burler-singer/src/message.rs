@@ -11,6 +11,8 @@ use serde_json::Value;
 
 use crate::error::ProtocolError;
 
+mod capture;
+
 /// One Singer message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -225,22 +227,77 @@ impl RecordEncoder {
             out.truncate(start);
             return Err(e);
         }
+        Self::finish_line(out, start, version, time_extracted)
+    }
+
+    /// Like [`encode`](Self::encode), and also copies the JSON of the record's top-level `field`
+    /// into `field_json` (cleared first), read while the record is written: no second pass over the
+    /// line, no `Value`. Returns whether the record has that field.
+    ///
+    /// ```
+    /// use burler_singer::RecordEncoder;
+    /// let (mut out, mut key) = (Vec::new(), Vec::new());
+    /// let record = serde_json::json!({"id": 1, "updated_at": "2024-01-02T00:00:00Z"});
+    /// let found = RecordEncoder::new("users")
+    ///     .encode_capturing(&mut out, &record, None, None, "updated_at", &mut key)
+    ///     .unwrap();
+    /// assert!(found);
+    /// assert_eq!(key, b"\"2024-01-02T00:00:00Z\"");
+    /// ```
+    pub fn encode_capturing<R: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        record: &R,
+        version: Option<i64>,
+        time_extracted: Option<&str>,
+        field: &str,
+        field_json: &mut Vec<u8>,
+    ) -> Result<bool, serde_json::Error> {
+        let start = out.len();
+        out.extend_from_slice(&self.prefix);
+        let mut capture = capture::Capture {
+            field,
+            json: field_json,
+            found: false,
+        };
+        let written = {
+            let mut ser = serde_json::Serializer::new(&mut *out);
+            record.serialize(capture::FieldCapture {
+                inner: &mut ser,
+                capture: &mut capture,
+            })
+        };
+        if let Err(e) = written {
+            out.truncate(start);
+            return Err(e);
+        }
+        let found = capture.found;
+        Self::finish_line(out, start, version, time_extracted)?;
+        Ok(found)
+    }
+
+    /// Appends `,"version":…,"time_extracted":…}` and the newline. On error the line is removed.
+    fn finish_line(
+        out: &mut Vec<u8>,
+        start: usize,
+        version: Option<i64>,
+        time_extracted: Option<&str>,
+    ) -> Result<(), serde_json::Error> {
         if let Some(v) = version {
             out.extend_from_slice(br#","version":"#);
-            let mut buf = itoa_buf(v);
-            out.append(&mut buf);
+            // Writing to a Vec cannot fail.
+            let _ = write!(out, "{v}");
         }
         if let Some(t) = time_extracted {
             out.extend_from_slice(br#","time_extracted":"#);
-            serde_json::to_writer(&mut *out, t)?;
+            if let Err(e) = serde_json::to_writer(&mut *out, t) {
+                out.truncate(start);
+                return Err(e);
+            }
         }
         out.extend_from_slice(b"}\n");
         Ok(())
     }
-}
-
-fn itoa_buf(v: i64) -> Vec<u8> {
-    v.to_string().into_bytes()
 }
 
 #[cfg(test)]
@@ -320,6 +377,95 @@ mod tests {
             String::from_utf8(out).unwrap(),
             String::from_utf8(expected).unwrap()
         );
+    }
+
+    #[derive(Serialize)]
+    struct Row {
+        id: u64,
+        nested: Inner,
+        updated_at: String,
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        updated_at: &'static str,
+    }
+
+    #[derive(Serialize)]
+    struct Wrapped(Row);
+
+    #[derive(Serialize)]
+    struct Flat {
+        #[serde(flatten)]
+        row: Row,
+        extra: bool,
+    }
+
+    fn row() -> Row {
+        Row {
+            id: 7,
+            nested: Inner {
+                updated_at: "nested",
+            },
+            updated_at: "2024-01-02T03:04:05Z".into(),
+        }
+    }
+
+    /// Encodes with and without capture; asserts the lines are identical and returns the capture.
+    fn capture_of<R: Serialize + ?Sized>(record: &R, field: &str) -> Option<String> {
+        let enc = RecordEncoder::new("s");
+        let (mut plain, mut captured, mut json) = (Vec::new(), Vec::new(), b"stale".to_vec());
+        enc.encode(&mut plain, record, Some(3), Some("t")).unwrap();
+        let found = enc
+            .encode_capturing(&mut captured, record, Some(3), Some("t"), field, &mut json)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(plain).unwrap(),
+            String::from_utf8(captured).unwrap()
+        );
+        found.then(|| String::from_utf8(json).unwrap())
+    }
+
+    #[test]
+    fn capture_reads_the_top_level_field_of_structs_maps_and_wrappers() {
+        let want = Some(r#""2024-01-02T03:04:05Z""#.to_owned());
+        assert_eq!(capture_of(&row(), "updated_at"), want);
+        assert_eq!(capture_of(&Wrapped(row()), "updated_at"), want);
+        let flat = Flat {
+            row: row(),
+            extra: true,
+        };
+        assert_eq!(capture_of(&flat, "updated_at"), want);
+        let value = serde_json::to_value(row()).unwrap();
+        assert_eq!(capture_of(&value, "updated_at"), want);
+        assert_eq!(capture_of(&value, "id"), Some("7".to_owned()));
+        assert_eq!(
+            capture_of(&value, "nested"),
+            Some(r#"{"updated_at":"nested"}"#.to_owned())
+        );
+    }
+
+    #[test]
+    fn capture_reports_a_missing_field_and_ignores_nested_ones() {
+        assert_eq!(capture_of(&row(), "missing"), None);
+        let nested_only = json!({"a": {"k": 1}, "b": [{"k": 2}]});
+        assert_eq!(capture_of(&nested_only, "k"), None);
+        let mut numeric_keys = std::collections::BTreeMap::new();
+        numeric_keys.insert(1, "x");
+        assert_eq!(capture_of(&numeric_keys, "1"), None);
+    }
+
+    #[test]
+    fn capture_leaves_the_buffer_as_it_was_on_error() {
+        let mut bad = std::collections::BTreeMap::new();
+        bad.insert(vec![1u8], 1);
+        let enc = RecordEncoder::new("s");
+        let (mut out, mut json) = (b"kept\n".to_vec(), Vec::new());
+        assert!(
+            enc.encode_capturing(&mut out, &bad, None, None, "k", &mut json)
+                .is_err()
+        );
+        assert_eq!(out, b"kept\n");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Hot path: when every field is selected and no hook or conformance is set, a typed record is
 //! serialized once, straight into the stream's buffer (no `serde_json::Value`); the replication key is
-//! read back from those bytes without building the rest of the record.
+//! copied while the record is written (no second pass over the line).
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -11,7 +11,6 @@ use burler_singer::{
     FieldSelection, Message, RecordEncoder, ReplicationMethod, SchemaMessage, format_time_extracted,
 };
 use serde::Serialize;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::bookmark::{BookmarkStrategy, BookmarkTracker, BookmarkValue};
@@ -52,7 +51,8 @@ pub(crate) struct StreamRuntime {
     pub(crate) name: String,
     pub(crate) selected: bool,
     encoder: RecordEncoder,
-    prefix_len: usize,
+    /// The replication key's JSON in the record being written (reused, never shrunk).
+    key_json: Vec<u8>,
     selection: FieldSelection,
     fast_path: bool,
     hooks: Vec<RecordHook>,
@@ -90,7 +90,6 @@ impl fmt::Debug for StreamRuntime {
 impl StreamRuntime {
     pub(crate) fn new(setup: RuntimeSetup) -> Self {
         let encoder = RecordEncoder::new(&setup.name);
-        let prefix_len = record_prefix_len(&encoder);
         let fast_path = setup.selection.all_selected() && setup.hooks.is_empty();
         let schema_message = Message::Schema(SchemaMessage {
             stream: setup.name.clone(),
@@ -103,7 +102,7 @@ impl StreamRuntime {
             name: setup.name,
             selected: setup.selected,
             encoder,
-            prefix_len,
+            key_json: Vec::with_capacity(64),
             selection: setup.selection,
             fast_path,
             hooks: setup.hooks,
@@ -162,19 +161,7 @@ impl StreamRuntime {
         self.ensure_schema()?;
         let start = self.buf.len();
         let value = if self.fast_path {
-            self.encoder
-                .encode(
-                    &mut self.buf,
-                    record,
-                    self.version,
-                    Some(&self.time_extracted),
-                )
-                .map_err(|source| self.serialize_error(source))?;
-            match (bookmark, &self.key) {
-                (Some(v), _) => Some(v),
-                (None, Some(key)) => extract_field(&self.buf[start + self.prefix_len..], key),
-                (None, None) => None,
-            }
+            self.encode_fast(record, bookmark)?
         } else {
             let Some(map) = self.prepare_slow(record)? else {
                 return Ok(());
@@ -188,9 +175,9 @@ impl StreamRuntime {
                     Some(&self.time_extracted),
                 )
                 .map_err(|source| self.serialize_error(source))?;
-            value
+            value.as_ref().and_then(BookmarkValue::from_json)
         };
-        if let Some(bv) = value.as_ref().and_then(BookmarkValue::from_json) {
+        if let Some(bv) = value {
             if self.filter_older && self.tracker.is_older_than_start(&bv) {
                 self.buf.truncate(start);
                 self.stats.filtered += 1;
@@ -201,6 +188,39 @@ impl StreamRuntime {
         self.stats.emitted += 1;
         self.since_commit += 1;
         self.after_record()
+    }
+
+    /// The fast path: the record is serialized once, straight into the buffer; the replication key
+    /// (unless the stream's bookmark function gave one) is copied while it is written.
+    fn encode_fast<T: Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+        bookmark: Option<Value>,
+    ) -> Result<Option<BookmarkValue>, EmitError> {
+        let time_extracted = Some(self.time_extracted.as_str());
+        let key = match (&bookmark, &self.key) {
+            (None, Some(key)) => key,
+            _ => {
+                self.encoder
+                    .encode(&mut self.buf, record, self.version, time_extracted)
+                    .map_err(|source| serialize_error(&self.name, source))?;
+                return Ok(bookmark.as_ref().and_then(BookmarkValue::from_json));
+            }
+        };
+        let found = self
+            .encoder
+            .encode_capturing(
+                &mut self.buf,
+                record,
+                self.version,
+                time_extracted,
+                key,
+                &mut self.key_json,
+            )
+            .map_err(|source| serialize_error(&self.name, source))?;
+        Ok(found
+            .then(|| BookmarkValue::from_json_bytes(&self.key_json))
+            .flatten())
     }
 
     /// The slow path: a `Map` to prune, conform and pass through hooks. `None`: dropped.
@@ -229,10 +249,7 @@ impl StreamRuntime {
     }
 
     fn serialize_error(&self, source: serde_json::Error) -> EmitError {
-        EmitError::Serialize {
-            stream: self.name.clone(),
-            source,
-        }
+        serialize_error(&self.name, source)
     }
 
     /// Hands full buffers to the output and commits the bookmark when the strategy says so.
@@ -373,6 +390,13 @@ impl StreamRuntime {
     }
 }
 
+fn serialize_error(stream: &str, source: serde_json::Error) -> EmitError {
+    EmitError::Serialize {
+        stream: stream.to_owned(),
+        source,
+    }
+}
+
 fn activate_version(stream: &str, version: i64) -> Message {
     Message::ActivateVersion(burler_singer::ActivateVersionMessage {
         stream: stream.to_owned(),
@@ -380,73 +404,58 @@ fn activate_version(stream: &str, version: i64) -> Message {
     })
 }
 
-/// Length of `{"type":"RECORD","stream":"…","record":` for this encoder.
-fn record_prefix_len(encoder: &RecordEncoder) -> usize {
-    encoder.prefix_len()
-}
-
-/// Reads one top-level field of a JSON object without building the rest of it.
-pub(crate) fn extract_field(json: &[u8], key: &str) -> Option<Value> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    FieldSeed { key }.deserialize(&mut de).ok().flatten()
-}
-
-struct FieldSeed<'k> {
-    key: &'k str,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
-    type Value = Option<Value>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldSeed<'_> {
-    type Value = Option<Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if found.is_none() && k == self.key {
-                found = Some(map.next_value::<Value>()?);
-            } else {
-                // The rest must still be read: the deserializer checks the object is closed.
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::CaptureBuffer;
+    use serde_json::json;
 
-    #[test]
-    fn extracts_a_top_level_field_only() {
-        let json =
-            br#"{"a":{"updated_at":"nested"},"updated_at":"2024-01-01T00:00:00Z","z":[1,2]}"#;
-        assert_eq!(
-            extract_field(json, "updated_at"),
-            Some(Value::from("2024-01-01T00:00:00Z"))
-        );
-        assert_eq!(extract_field(json, "missing"), None);
-        assert_eq!(extract_field(b"[1]", "a"), None);
+    fn runtime(key: Option<&str>, sink: CaptureBuffer) -> StreamRuntime {
+        StreamRuntime::new(RuntimeSetup {
+            name: "my \"stream\"".into(),
+            selected: true,
+            schema: json!({"type": "object"}),
+            key_properties: vec!["id".into()],
+            selection: FieldSelection::default(),
+            hooks: Vec::new(),
+            method: ReplicationMethod::Incremental,
+            key: key.map(str::to_owned),
+            tracker: BookmarkTracker::new(None, chrono::Utc::now()),
+            strategy: BookmarkStrategy::EndOfSync,
+            sorted: true,
+            filter_older: false,
+            output: Output::new(Box::new(sink), burler_singer::State::default(), None),
+        })
     }
 
     #[test]
-    fn prefix_len_points_at_the_record() {
-        let enc = RecordEncoder::new("my \"stream\"");
-        let mut buf = Vec::new();
-        enc.encode(&mut buf, &serde_json::json!({"id": 7}), Some(3), Some("t"))
-            .unwrap();
-        let at = record_prefix_len(&enc);
-        assert_eq!(extract_field(&buf[at..], "id"), Some(Value::from(7)));
+    fn the_fast_path_reads_the_top_level_replication_key_only() {
+        let sink = CaptureBuffer::new();
+        let mut rt = runtime(Some("updated_at"), sink.clone());
+        let record = json!({"a": {"updated_at": "2030-01-01T00:00:00Z"}, "updated_at": "2024-01-01T00:00:00Z"});
+        rt.emit(&record, None).unwrap();
+        rt.emit(&json!({"id": 2}), None).unwrap();
+        assert_eq!(
+            rt.tracker.max_seen,
+            Some(BookmarkValue::from_text("2024-01-01T00:00:00Z"))
+        );
+        rt.flush().unwrap();
+        let text = sink.text();
+        assert!(
+            text.contains(r#"{"type":"RECORD","stream":"my \"stream\"","record":{"a":"#),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 3, "SCHEMA and two RECORDs: {text}");
+    }
+
+    #[test]
+    fn a_bookmark_function_wins_over_the_record_field() {
+        let mut rt = runtime(Some("id"), CaptureBuffer::new());
+        rt.emit(&json!({"id": 7}), Some(Value::from(3))).unwrap();
+        assert_eq!(rt.tracker.max_seen, Some(BookmarkValue::Integer(3)));
+        let mut no_key = runtime(None, CaptureBuffer::new());
+        no_key.emit(&json!({"id": 7}), None).unwrap();
+        assert_eq!(no_key.tracker.max_seen, None);
+        assert_eq!(no_key.stats.emitted, 1);
     }
 }
