@@ -52,6 +52,14 @@ check_example() {
         fail "$label" "exit $status: $(grep -E '^FAIL' "$work/report" | head -n 3 | tr '\n' ';' | cut -c1-300)$(tail -n 1 "$work/stderr")"
     fi
     indent "$work/report"
+    # A burler tap (built in this workspace) must also pass its own --verify.
+    if [[ $TAP_BIN == "$TARGET_DIR"/* ]]; then
+        if (cd "$dir" && "$TAP_BIN" --config "$work/config.json" --verify) >"$work/verify" 2>&1; then
+            pass "$TAP_NAME --verify: $(tail -n 1 "$work/verify")"
+        else
+            fail "$TAP_NAME --verify" "$(tr '\n' ';' <"$work/verify" | cut -c1-300)"
+        fi
+    fi
     rm -rf "$work"
 }
 

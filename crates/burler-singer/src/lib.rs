@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod reader;
 pub mod selection;
 pub mod state;
+pub mod verify;
 pub mod visitor;
 
 pub use catalog::{Catalog, CatalogEntry, ReplicationMethod};
@@ -32,4 +33,5 @@ pub use metrics::{Metric, MetricKind, parse_metric_line};
 pub use reader::{MessageReader, ReadError, read_messages};
 pub use selection::FieldSelection;
 pub use state::{State, StreamBookmark};
+pub use verify::{ProblemKind, Severity, VerifyProblem, verify_catalog};
 pub use visitor::{NodeMetadata, SchemaNode, visit_schema};

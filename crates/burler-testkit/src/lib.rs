@@ -50,7 +50,8 @@ pub mod ordering;
 pub mod report;
 pub mod runner;
 pub mod suite;
-pub mod verify;
+/// Catalog verification, from the protocol crate (the framework's `--verify` flag uses it too).
+pub use burler_singer::verify;
 
 pub use observed::{JsonType, ObservedSchema, SchemaDrift, TypeDrift};
 pub use ordering::{OrderingError, SortOrder, ensure_ordering, ordered};

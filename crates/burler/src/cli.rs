@@ -16,7 +16,7 @@ pub enum AboutFormat {
 }
 
 /// Parsed command-line arguments of a tap.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(disable_version_flag = true)]
 pub(crate) struct Cli {
     /// Config file (JSON object); may be given several times, later files override earlier keys.
@@ -34,6 +34,11 @@ pub(crate) struct Cli {
     /// Print the catalog of available streams and exit.
     #[arg(short = 'd', long)]
     pub(crate) discover: bool,
+    /// Check the discovered catalog for metadata that must not be published (non-standard keys,
+    /// `selected` set by discovery, dangling breadcrumbs, keys not in the schema), and that the
+    /// given --catalog/--properties load; print every problem and exit (1 on an error).
+    #[arg(long)]
+    pub(crate) verify: bool,
     /// Print the tap's name, version, capabilities and settings, and exit.
     #[arg(long)]
     pub(crate) about: bool,

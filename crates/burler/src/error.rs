@@ -70,6 +70,12 @@ pub enum Error {
         /// Why.
         source: BoxError,
     },
+    /// `--verify` found unpublishable metadata in the discovered catalog (each problem is printed).
+    #[error("verify: the discovered catalog has {errors} error(s); see the lines above")]
+    VerifyFailed {
+        /// How many problems of severity error.
+        errors: usize,
+    },
     /// The reader of stdout (the target) closed the pipe: nothing more can be delivered.
     #[error("output closed by its reader (broken pipe): the target stopped reading")]
     OutputClosed,

@@ -1,11 +1,11 @@
 //! Catalog verification: what a discovered catalog must not contain to be publishable.
 //!
-//! Pure functions over [`burler_singer::Catalog`]: no framework, no I/O. The framework's `--verify`
-//! flag, `burler check` and [`TapSuite`](crate::TapSuite) all call [`verify_catalog`].
+//! Pure functions over [`Catalog`](crate::Catalog): no framework, no I/O. The framework's
+//! `--verify` flag, `burler check` and burler-testkit's `TapSuite` all call [`verify_catalog`].
 //!
 //! ```
 //! use burler_singer::Catalog;
-//! use burler_testkit::verify::{verify_catalog, ProblemKind};
+//! use burler_singer::verify::{verify_catalog, ProblemKind};
 //! let catalog = Catalog::from_json_str(r#"{"streams": [{"tap_stream_id": "users",
 //!     "schema": {"type": "object", "properties": {"id": {"type": "integer"}}},
 //!     "key_properties": ["uid"],
@@ -19,13 +19,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
-// The module depends on the protocol crate alone, through this one alias, so it can move into
-// `burler-singer` (`use crate as singer;`) for the framework's `--verify` flag: `burler` cannot
-// depend on this crate, which depends on `burler` (cargo rejects the cycle even when optional).
-use burler_singer as singer;
+use crate::{Breadcrumb, Catalog, CatalogEntry, Metadata, ReplicationMethod, keys};
 use serde::Serialize;
 use serde_json::Value;
-use singer::{Breadcrumb, Catalog, CatalogEntry, Metadata, ReplicationMethod, keys};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -189,7 +185,7 @@ fn verify_entry(entry: &CatalogEntry, out: &mut Problems<'_>) {
 fn schema_paths(schema: &Value) -> HashSet<Breadcrumb> {
     let mut paths = HashSet::new();
     let mut scratch = Metadata::new();
-    singer::visit_schema(schema, &mut scratch, |node, _| {
+    crate::visit_schema(schema, &mut scratch, |node, _| {
         paths.insert(node.breadcrumb.clone());
     });
     paths
