@@ -52,7 +52,6 @@ pub mod patterns;
 pub mod report;
 mod run;
 pub mod runtime;
-pub mod schema;
 pub mod stream;
 mod sync;
 pub mod tap;
@@ -70,9 +69,15 @@ pub use tap::{RunOutcome, Tap};
 /// The protocol crate, re-exported for authors who need messages, catalogs or state directly.
 pub use burler_singer as singer;
 
+/// The schema crate, re-exported: `$ref` resolution, schemas from Rust types and WSDL/XSD,
+/// record conformance, schema inference.
+pub use burler_schema as schema;
+
 /// What a tap author needs, in one import: `use burler::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         BookmarkStrategy, BoxError, BoxedStream, EmitError, Stream, SyncContext, SyncResult, Tap,
     };
+    pub use burler_schema::ViolationPolicy;
+    pub use burler_singer::{Inclusion, NodeMetadata, SchemaNode};
 }

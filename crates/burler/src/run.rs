@@ -259,14 +259,14 @@ fn resolve_schemas<C, K>(streams: &[BoxedStream<C, K>], config: &C) -> Result<Ve
                     s.spec.name
                 ))),
                 SchemaSource::Json(v) => {
-                    crate::schema::resolve(v).map_err(|e| schema_error(Box::new(e)))
+                    burler_schema::resolve(v, None).map_err(|e| schema_error(Box::new(e)))
                 }
                 SchemaSource::File(path) => {
-                    crate::schema::load_file(path).map_err(|e| schema_error(Box::new(e)))
+                    burler_schema::load_file(path).map_err(|e| schema_error(Box::new(e)))
                 }
                 SchemaSource::Dynamic(f) => {
                     let v = f(config).map_err(schema_error)?;
-                    crate::schema::resolve(&v).map_err(|e| schema_error(Box::new(e)))
+                    burler_schema::resolve(&v, None).map_err(|e| schema_error(Box::new(e)))
                 }
             }
         })

@@ -438,7 +438,7 @@ where
     /// Derives the schema from the record type (schemars), in Singer's dialect
     /// (nullable as `["null", T]`, `format: date-time`, no `$ref`).
     pub fn schema_from_type(mut self) -> Self {
-        self.spec.schema = SchemaSource::Json(crate::schema::for_type::<R>());
+        self.spec.schema = SchemaSource::Json(burler_schema::for_type::<R>());
         self
     }
 }

@@ -80,7 +80,7 @@ impl Tap<Value, ()> {
     where
         C: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
     {
-        let schema = crate::schema::for_type::<C>();
+        let schema = burler_schema::for_type::<C>();
         let mut tap = self.retype(
             Arc::new(|map| {
                 serde_json::from_value::<C>(Value::Object(map)).map_err(|e| e.to_string())
