@@ -1,6 +1,8 @@
 //! Discovery: the catalog a tap prints for `--discover`, with standard metadata.
 
-use burler_singer::{Breadcrumb, Catalog, CatalogEntry, Metadata, ReplicationMethod, keys};
+use burler_singer::{
+    Breadcrumb, Catalog, CatalogEntry, Metadata, ReplicationMethod, keys, visit_schema,
+};
 use serde_json::Value;
 
 use crate::stream::BoxedStream;
@@ -40,6 +42,9 @@ fn entry<C, K>(stream: &BoxedStream<C, K>, schema: &Value) -> CatalogEntry {
             keys::PARENT_TAP_STREAM_ID,
             parent.as_str(),
         );
+    }
+    for visit in &spec.metadata {
+        visit_schema(schema, &mut metadata, |node, meta| visit(node, meta));
     }
     CatalogEntry {
         tap_stream_id: spec.name.clone(),

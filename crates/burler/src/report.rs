@@ -48,12 +48,14 @@ impl RunReport {
             "records",
             "filtered",
             "dropped",
+            "coerced",
+            "nulled",
             "errors",
             "seconds",
             "bookmark before",
             "bookmark after",
         ];
-        let rows: Vec<[String; 9]> = self
+        let rows: Vec<[String; 11]> = self
             .streams
             .iter()
             .map(|s| {
@@ -63,6 +65,8 @@ impl RunReport {
                     s.stats.emitted.to_string(),
                     s.stats.filtered.to_string(),
                     s.stats.dropped.to_string(),
+                    s.stats.coerced.to_string(),
+                    s.stats.nulled.to_string(),
                     s.errors.to_string(),
                     format!("{:.2}", s.duration_secs),
                     show(&s.bookmark_before),
@@ -120,6 +124,7 @@ mod tests {
                 stats: StreamStats {
                     emitted: 12,
                     filtered: 1,
+                    coerced: 3,
                     ..Default::default()
                 },
                 errors: 0,
@@ -145,6 +150,8 @@ mod tests {
                 "succeeded",
                 "12",
                 "1",
+                "0",
+                "3",
                 "0",
                 "0",
                 "0.50",

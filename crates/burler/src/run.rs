@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use burler_schema::Conformer;
 use burler_singer::{Catalog, CatalogEntry, FieldSelection, ReplicationMethod, State};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -527,13 +528,20 @@ fn plan_runtime<C, K>(
     let mut hooks = spec.hooks.clone();
     hooks.extend(tap.hooks.iter().cloned());
     let tracker = BookmarkTracker::new(default_start(method, start_date), started);
+    let schema = selection.prune_schema(&schema);
+    // Compiled once per stream, from the schema of the selected fields: unselected fields go too.
+    let conformer = spec
+        .conform
+        .or(tap.conform)
+        .map(|policy| Conformer::compile(&schema, policy));
     let mut runtime = StreamRuntime::new(RuntimeSetup {
         name: spec.name.clone(),
         selected,
-        schema: selection.prune_schema(&schema),
+        schema,
         key_properties: spec.key_properties.clone(),
         selection,
         hooks,
+        conformer,
         method,
         key,
         tracker,

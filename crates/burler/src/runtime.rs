@@ -7,6 +7,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use burler_schema::{ConformStats, Conformed, Conformer};
 use burler_singer::{
     FieldSelection, Message, RecordEncoder, ReplicationMethod, SchemaMessage, format_time_extracted,
 };
@@ -25,8 +26,13 @@ pub struct StreamStats {
     pub emitted: u64,
     /// Records older than the starting bookmark, left out by `filter_older_than_bookmark`.
     pub filtered: u64,
-    /// Records dropped: by a hook, or emitted to an unselected stream.
+    /// Records dropped: by a hook, by conformance (`ViolationPolicy::DropRecord`), or emitted to
+    /// an unselected stream.
     pub dropped: u64,
+    /// Values changed by conformance to fit the schema (a string parsed, a date-time normalised).
+    pub coerced: u64,
+    /// Values that could not conform, nulled or removed (`ViolationPolicy::WarnAndNull`).
+    pub nulled: u64,
 }
 
 /// Everything needed to build a [`StreamRuntime`].
@@ -37,6 +43,7 @@ pub(crate) struct RuntimeSetup {
     pub(crate) key_properties: Vec<String>,
     pub(crate) selection: FieldSelection,
     pub(crate) hooks: Vec<RecordHook>,
+    pub(crate) conformer: Option<Conformer>,
     pub(crate) method: ReplicationMethod,
     pub(crate) key: Option<String>,
     pub(crate) tracker: BookmarkTracker,
@@ -56,6 +63,7 @@ pub(crate) struct StreamRuntime {
     selection: FieldSelection,
     fast_path: bool,
     hooks: Vec<RecordHook>,
+    conformer: Option<Conformer>,
     pub(crate) method: ReplicationMethod,
     pub(crate) key: Option<String>,
     pub(crate) tracker: BookmarkTracker,
@@ -90,7 +98,8 @@ impl fmt::Debug for StreamRuntime {
 impl StreamRuntime {
     pub(crate) fn new(setup: RuntimeSetup) -> Self {
         let encoder = RecordEncoder::new(&setup.name);
-        let fast_path = setup.selection.all_selected() && setup.hooks.is_empty();
+        let fast_path =
+            setup.selection.all_selected() && setup.hooks.is_empty() && setup.conformer.is_none();
         let schema_message = Message::Schema(SchemaMessage {
             stream: setup.name.clone(),
             schema: setup.schema,
@@ -106,6 +115,7 @@ impl StreamRuntime {
             selection: setup.selection,
             fast_path,
             hooks: setup.hooks,
+            conformer: setup.conformer,
             method: setup.method,
             key: setup.key,
             tracker: setup.tracker,
@@ -236,6 +246,10 @@ impl StreamRuntime {
             });
         };
         self.selection.prune_record(&mut map);
+        let Some(mut map) = self.conform(map)? else {
+            self.stats.dropped += 1;
+            return Ok(None);
+        };
         for hook in &self.hooks {
             match hook(map) {
                 Some(m) => map = m,
@@ -246,6 +260,35 @@ impl StreamRuntime {
             }
         }
         Ok(Some(map))
+    }
+
+    /// Conforms a record to the schema, when the stream asks for it. `None`: the policy dropped it.
+    fn conform(
+        &mut self,
+        map: Map<String, Value>,
+    ) -> Result<Option<Map<String, Value>>, EmitError> {
+        let Some(conformer) = &self.conformer else {
+            return Ok(Some(map));
+        };
+        let mut record = Value::Object(map);
+        let mut delta = ConformStats::default();
+        let outcome = conformer.conform(&mut record, &mut delta);
+        self.stats.coerced += delta.coerced;
+        let dropped_record = u64::from(matches!(outcome, Ok(Conformed::Dropped)));
+        // ConformStats counts removed values and dropped records together; the report keeps
+        // records in `dropped` and values in `nulled`.
+        self.stats.nulled += delta.nulled + delta.dropped.saturating_sub(dropped_record);
+        match outcome {
+            Err(e) => Err(EmitError::Conform {
+                stream: self.name.clone(),
+                message: e.to_string(),
+            }),
+            Ok(Conformed::Dropped) => Ok(None),
+            Ok(Conformed::Kept) => match record {
+                Value::Object(map) => Ok(Some(map)),
+                _ => Ok(None),
+            },
+        }
     }
 
     fn serialize_error(&self, source: serde_json::Error) -> EmitError {
@@ -418,6 +461,7 @@ mod tests {
             key_properties: vec!["id".into()],
             selection: FieldSelection::default(),
             hooks: Vec::new(),
+            conformer: None,
             method: ReplicationMethod::Incremental,
             key: key.map(str::to_owned),
             tracker: BookmarkTracker::new(None, chrono::Utc::now()),

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use burler_singer::ReplicationMethod;
+use burler_schema::ViolationPolicy;
+use burler_singer::{NodeMetadata, ReplicationMethod, SchemaNode};
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -23,6 +24,8 @@ pub type RecordHook = Arc<dyn Fn(Map<String, Value>) -> Option<Map<String, Value
 
 pub(crate) type SyncFn<R, C, K> =
     Arc<dyn Fn(SyncContext<R, C, K>) -> BoxFuture<'static, SyncResult> + Send + Sync>;
+/// A metadata visitor: called at discovery for the stream node and every field of the schema.
+pub(crate) type MetadataFn = Arc<dyn Fn(&SchemaNode<'_>, &mut NodeMetadata<'_>) + Send + Sync>;
 pub(crate) type BookmarkFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
 pub(crate) type SchemaFn<C> = Arc<dyn Fn(&C) -> Result<Value, BoxError> + Send + Sync>;
 pub(crate) type RetryPredicate = Arc<dyn Fn(&BoxError) -> bool + Send + Sync>;
@@ -118,6 +121,8 @@ pub(crate) struct StreamSpec<C> {
     pub(crate) emits_to: Vec<String>,
     pub(crate) after: Vec<String>,
     pub(crate) hooks: Vec<RecordHook>,
+    pub(crate) conform: Option<ViolationPolicy>,
+    pub(crate) metadata: Vec<MetadataFn>,
     pub(crate) retry: Option<RetrySync>,
     pub(crate) selected_by_default: bool,
     pub(crate) parent: Option<String>,
@@ -179,6 +184,8 @@ where
                 emits_to: Vec::new(),
                 after: Vec::new(),
                 hooks: Vec::new(),
+                conform: None,
+                metadata: Vec::new(),
                 retry: None,
                 selected_by_default: true,
                 parent: None,
@@ -327,6 +334,49 @@ where
         F: Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync + 'static,
     {
         self.spec.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Conforms each record to the stream's schema before it is written (singer-python's
+    /// `Transformer`): strings become integers, numbers or booleans where safe, date-times are
+    /// normalised to RFC 3339 UTC, fields the schema does not name are dropped. A value that cannot
+    /// be made to conform is handled by `policy`; the run report counts values coerced and nulled,
+    /// and records dropped. Records then leave the no-`Value` fast path.
+    ///
+    /// ```
+    /// use burler::prelude::*;
+    /// let s: Stream<serde_json::Value, serde_json::Value, ()> = Stream::new("users")
+    ///     .schema(serde_json::json!({"type": "object", "properties": {"id": {"type": "integer"}}}))
+    ///     .conform(ViolationPolicy::WarnAndNull);
+    /// # let _ = Tap::new("t").stream(s.sync(|_ctx| async { Ok(()) }));
+    /// ```
+    pub fn conform(mut self, policy: ViolationPolicy) -> Self {
+        self.spec.conform = Some(policy);
+        self
+    }
+
+    /// Writes discovery metadata: `visit` is called for the stream node (level 0) and every field
+    /// (nested objects too) with its breadcrumb, name, path and sub-schema, after the standard
+    /// metadata (key properties and the replication key are already `inclusion: automatic`, other
+    /// fields `available`). May be called several times; visitors run in order.
+    ///
+    /// ```
+    /// use burler::prelude::*;
+    /// let s: Stream<serde_json::Value, serde_json::Value, ()> = Stream::new("files")
+    ///     .schema(serde_json::json!({"type": "object", "properties": {
+    ///         "id": {"type": "integer"}, "blob": {"type": "string", "contentEncoding": "base64"}}}))
+    ///     .metadata(|node, meta| {
+    ///         if node.schema.get("contentEncoding").is_some() {
+    ///             meta.unsupported();
+    ///         }
+    ///     });
+    /// # let _ = Tap::new("t").stream(s.sync(|_ctx| async { Ok(()) }));
+    /// ```
+    pub fn metadata<F>(mut self, visit: F) -> Self
+    where
+        F: Fn(&SchemaNode<'_>, &mut NodeMetadata<'_>) + Send + Sync + 'static,
+    {
+        self.spec.metadata.push(Arc::new(visit));
         self
     }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use burler_schema::ViolationPolicy;
+
 use crate::error::BoxError;
 use crate::stream::{BoxedStream, RecordHook};
 
@@ -46,6 +48,7 @@ pub struct Tap<C = Value, K = ()> {
     pub(crate) client: ClientFactory<C, K>,
     pub(crate) streams: Vec<BoxedStream<C, K>>,
     pub(crate) hooks: Vec<RecordHook>,
+    pub(crate) conform: Option<ViolationPolicy>,
     pub(crate) max_concurrent_streams: usize,
     pub(crate) fail_fast: bool,
     pub(crate) metric_interval: Duration,
@@ -66,6 +69,7 @@ impl Tap<Value, ()> {
             client: Arc::new(|_| Ok(())),
             streams: Vec::new(),
             hooks: Vec::new(),
+            conform: None,
             max_concurrent_streams: 1,
             fail_fast: false,
             metric_interval: Duration::from_secs(60),
@@ -164,6 +168,7 @@ impl<C, K> Tap<C, K> {
             client,
             streams: Vec::new(),
             hooks: self.hooks,
+            conform: self.conform,
             max_concurrent_streams: self.max_concurrent_streams,
             fail_fast: self.fail_fast,
             metric_interval: self.metric_interval,
@@ -237,6 +242,13 @@ impl<C, K> Tap<C, K> {
         F: Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync + 'static,
     {
         self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Conforms the records of every stream that does not set its own policy
+    /// ([`Stream::conform`](crate::Stream::conform)).
+    pub fn conform(mut self, policy: ViolationPolicy) -> Self {
+        self.conform = Some(policy);
         self
     }
 
