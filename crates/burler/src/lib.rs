@@ -81,3 +81,19 @@ pub mod prelude {
     pub use burler_schema::ViolationPolicy;
     pub use burler_singer::{Inclusion, NodeMetadata, SchemaNode};
 }
+
+/// The absolute path of a file in the calling crate, for [`Stream::schema_file`]: a schema path
+/// relative to the tap's crate that works from any working directory (the tap's own tests, CI,
+/// `cargo run` from the workspace root). A tap shipped without its source tree should embed its
+/// schemas instead (`.schema(serde_json::from_str(include_str!(...))?)`).
+///
+/// ```
+/// let path = burler::crate_file!("Cargo.toml");
+/// assert!(std::path::Path::new(path).is_absolute() && std::path::Path::new(path).exists());
+/// ```
+#[macro_export]
+macro_rules! crate_file {
+    ($path:literal) => {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/", $path)
+    };
+}

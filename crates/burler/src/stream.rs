@@ -210,8 +210,9 @@ where
 
     /// Reads the schema from a JSON file at discovery/sync time, resolving its `$ref`s.
     ///
-    /// Relative paths are tried against the working directory; prefer
-    /// `concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/x.json")` for a path that works from anywhere.
+    /// `$ref`s to other files are relative to the file holding them. A relative `path` is tried
+    /// against the working directory; [`burler::crate_file!("schemas/x.json")`](crate::crate_file)
+    /// gives a path relative to the tap's crate that works from anywhere.
     pub fn schema_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.spec.schema = SchemaSource::File(path.into());
         self
