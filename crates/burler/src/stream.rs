@@ -2,7 +2,7 @@
 //!
 //! A [`Stream`] is a value built with chained calls, then handed to [`Tap::stream`](crate::Tap::stream).
 //! Its sync function is a plain async function (or closure) that receives a
-//! [`SyncContext`](crate::SyncContext) and emits records.
+//! [`SyncContext`] and emits records.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -211,7 +211,7 @@ where
     /// Reads the schema from a JSON file at discovery/sync time, resolving its `$ref`s.
     ///
     /// `$ref`s to other files are relative to the file holding them. A relative `path` is tried
-    /// against the working directory; [`burler::crate_file!("schemas/x.json")`](crate::crate_file)
+    /// against the working directory; [`crate_file!("schemas/x.json")`](crate::crate_file!)
     /// gives a path relative to the tap's crate that works from anywhere.
     pub fn schema_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.spec.schema = SchemaSource::File(path.into());
