@@ -60,6 +60,16 @@ const TAGS: [&str; 13] = [
 ];
 
 impl Event {
+    /// The id of the first record whose `updated_at` is at or after `bookmark` (RFC 3339), so a
+    /// resumed run starts there (inclusive, as Singer bookmarks are); `None` for a bookmark that is
+    /// not a date-time.
+    pub fn first_id_at_or_after(bookmark: &str) -> Option<u64> {
+        let at = chrono::DateTime::parse_from_rfc3339(bookmark).ok()?;
+        // updated_at = BASE_EPOCH + id + 60 seconds; a fractional second rounds up.
+        let secs = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+        Some(u64::try_from(secs - BASE_EPOCH - 60).unwrap_or(0).max(1))
+    }
+
     /// The record with this id.
     ///
     /// Strings are built digit by digit rather than with `format!`: the generator should cost as
@@ -202,5 +212,23 @@ mod tests {
         assert_eq!(big.address.zip, "45678");
         assert_eq!(big.amount, 456.78);
         assert_eq!(big.note.as_deref(), Some("note 12345678"));
+    }
+
+    #[test]
+    fn a_bookmark_maps_back_to_the_first_record_at_or_after_it() {
+        for id in [1, 2, 9_999, 1_234_567] {
+            let at = Event::new(id).updated_at;
+            assert_eq!(Event::first_id_at_or_after(&at), Some(id), "{at}");
+        }
+        assert_eq!(
+            Event::first_id_at_or_after("2020-01-01T00:01:03.5Z"),
+            Some(4)
+        );
+        assert_eq!(Event::first_id_at_or_after("1999-01-01T00:00:00Z"), Some(1));
+        assert_eq!(
+            Event::first_id_at_or_after("2020-01-01T02:01:03+02:00"),
+            Some(3)
+        );
+        assert_eq!(Event::first_id_at_or_after("yesterday"), None);
     }
 }

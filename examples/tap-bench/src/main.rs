@@ -12,8 +12,13 @@ struct Config {
 
 async fn sync_events(ctx: SyncContext<Event, Config>) -> SyncResult {
     let n = ctx.config().records.unwrap_or(1_000_000);
-    let start = ctx.bookmark().is_some() as u64; // a resumed run re-reads from the top: the data is synthetic
-    for id in start.max(1)..=n {
+    // A resumed run starts at the bookmark's record: the ids follow updated_at.
+    let start = ctx
+        .bookmark()
+        .and_then(|b| b.as_str())
+        .and_then(Event::first_id_at_or_after)
+        .unwrap_or(1);
+    for id in start..=n {
         ctx.emit(Event::new(id))?;
     }
     Ok(())
