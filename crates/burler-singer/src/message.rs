@@ -222,12 +222,42 @@ impl RecordEncoder {
         time_extracted: Option<&str>,
     ) -> Result<(), serde_json::Error> {
         let start = out.len();
-        out.extend_from_slice(&self.prefix);
-        if let Err(e) = serde_json::to_writer(&mut *out, record) {
-            out.truncate(start);
-            return Err(e);
-        }
+        self.write_record(out, record)?;
         Self::finish_line(out, start, version, time_extracted)
+    }
+
+    /// The end of a RECORD line, `,"version":…,"time_extracted":…}` and the newline, encoded once
+    /// for [`encode_with_tail`](Self::encode_with_tail): a stream's records share it, so the
+    /// timestamp is not escaped again for every line.
+    ///
+    /// ```
+    /// use burler_singer::RecordEncoder;
+    /// let enc = RecordEncoder::new("users");
+    /// let tail = RecordEncoder::line_tail(Some(7), Some("2024-01-02T00:00:00.000000Z"));
+    /// let (mut a, mut b) = (Vec::new(), Vec::new());
+    /// let record = serde_json::json!({"id": 1});
+    /// enc.encode_with_tail(&mut a, &record, &tail).unwrap();
+    /// enc.encode(&mut b, &record, Some(7), Some("2024-01-02T00:00:00.000000Z")).unwrap();
+    /// assert_eq!(a, b);
+    /// ```
+    pub fn line_tail(version: Option<i64>, time_extracted: Option<&str>) -> Vec<u8> {
+        let mut tail = Vec::with_capacity(64);
+        // Writing a number or a &str to a Vec cannot fail.
+        let _ = Self::finish_line(&mut tail, 0, version, time_extracted);
+        tail
+    }
+
+    /// Like [`encode`](Self::encode), with the line's end pre-encoded by
+    /// [`line_tail`](Self::line_tail). On error `out` is left as it was.
+    pub fn encode_with_tail<R: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        record: &R,
+        tail: &[u8],
+    ) -> Result<(), serde_json::Error> {
+        self.write_record(out, record)?;
+        out.extend_from_slice(tail);
+        Ok(())
     }
 
     /// Like [`encode`](Self::encode), and also copies the JSON of the record's top-level `field`
@@ -254,6 +284,51 @@ impl RecordEncoder {
         field_json: &mut Vec<u8>,
     ) -> Result<bool, serde_json::Error> {
         let start = out.len();
+        let found = self.write_record_capturing(out, record, field, field_json)?;
+        Self::finish_line(out, start, version, time_extracted)?;
+        Ok(found)
+    }
+
+    /// Like [`encode_capturing`](Self::encode_capturing), with the line's end pre-encoded by
+    /// [`line_tail`](Self::line_tail).
+    pub fn encode_capturing_with_tail<R: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        record: &R,
+        tail: &[u8],
+        field: &str,
+        field_json: &mut Vec<u8>,
+    ) -> Result<bool, serde_json::Error> {
+        let found = self.write_record_capturing(out, record, field, field_json)?;
+        out.extend_from_slice(tail);
+        Ok(found)
+    }
+
+    /// Appends the prefix and the record's JSON. On error `out` is left as it was.
+    fn write_record<R: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        record: &R,
+    ) -> Result<(), serde_json::Error> {
+        let start = out.len();
+        out.extend_from_slice(&self.prefix);
+        if let Err(e) = serde_json::to_writer(&mut *out, record) {
+            out.truncate(start);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Appends the prefix and the record's JSON, copying `field` on the way (see
+    /// [`encode_capturing`](Self::encode_capturing)). On error `out` is left as it was.
+    fn write_record_capturing<R: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        record: &R,
+        field: &str,
+        field_json: &mut Vec<u8>,
+    ) -> Result<bool, serde_json::Error> {
+        let start = out.len();
         out.extend_from_slice(&self.prefix);
         let mut capture = capture::Capture {
             field,
@@ -271,9 +346,7 @@ impl RecordEncoder {
             out.truncate(start);
             return Err(e);
         }
-        let found = capture.found;
-        Self::finish_line(out, start, version, time_extracted)?;
-        Ok(found)
+        Ok(capture.found)
     }
 
     /// Appends `,"version":…,"time_extracted":…}` and the newline. On error the line is removed.
@@ -453,6 +526,38 @@ mod tests {
         let mut numeric_keys = std::collections::BTreeMap::new();
         numeric_keys.insert(1, "x");
         assert_eq!(capture_of(&numeric_keys, "1"), None);
+    }
+
+    #[test]
+    fn a_pre_encoded_tail_writes_the_same_lines() {
+        let enc = RecordEncoder::new("users");
+        let record = json!({"id": 1, "updated_at": "2024-01-02T00:00:00Z", "name": "a\"b"});
+        for (version, time) in [
+            (None, None),
+            (Some(7), None),
+            (None, Some("2024-01-02T03:04:05.123456Z")),
+            (Some(-1), Some("2024-01-02T03:04:05.123456Z")),
+        ] {
+            let tail = RecordEncoder::line_tail(version, time);
+            let (mut plain, mut tailed) = (b"x".to_vec(), b"x".to_vec());
+            enc.encode(&mut plain, &record, version, time).unwrap();
+            enc.encode_with_tail(&mut tailed, &record, &tail).unwrap();
+            assert_eq!(plain, tailed);
+            let (mut key_a, mut key_b) = (Vec::new(), Vec::new());
+            let (mut plain, mut tailed) = (Vec::new(), Vec::new());
+            let found_a = enc
+                .encode_capturing(&mut plain, &record, version, time, "updated_at", &mut key_a)
+                .unwrap();
+            let found_b = enc
+                .encode_capturing_with_tail(&mut tailed, &record, &tail, "updated_at", &mut key_b)
+                .unwrap();
+            assert_eq!((plain, found_a, key_a), (tailed, found_b, key_b));
+        }
+        let mut out = b"kept".to_vec();
+        let tail = RecordEncoder::line_tail(None, None);
+        let bad = std::collections::BTreeMap::from([((1, 2), 3)]);
+        assert!(enc.encode_with_tail(&mut out, &bad, &tail).is_err());
+        assert_eq!(out, b"kept");
     }
 
     #[test]

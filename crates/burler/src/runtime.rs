@@ -76,6 +76,9 @@ pub(crate) struct StreamRuntime {
     last_commit: Instant,
     time_extracted: String,
     time_extracted_at: Instant,
+    /// `,"version":…,"time_extracted":…}\n`, pre-encoded for `tail_version` and `time_extracted`.
+    tail: Vec<u8>,
+    tail_version: Option<i64>,
     pub(crate) output: Output,
     schema_message: Message,
     schema_written: bool,
@@ -107,6 +110,8 @@ impl StreamRuntime {
             bookmark_properties: setup.key.clone().map(|k| vec![k]),
         });
         let now = Instant::now();
+        let time_extracted = format_time_extracted(chrono::Utc::now());
+        let tail = RecordEncoder::line_tail(None, Some(&time_extracted));
         StreamRuntime {
             name: setup.name,
             selected: setup.selected,
@@ -126,8 +131,10 @@ impl StreamRuntime {
             buf: Vec::with_capacity(STREAM_BUFFER_BYTES + 4096),
             since_commit: 0,
             last_commit: now,
-            time_extracted: format_time_extracted(chrono::Utc::now()),
+            time_extracted,
             time_extracted_at: now,
+            tail,
+            tail_version: None,
             output: setup.output,
             schema_message,
             schema_written: false,
@@ -177,13 +184,9 @@ impl StreamRuntime {
                 return Ok(());
             };
             let value = bookmark.or_else(|| self.key.as_ref().and_then(|k| map.get(k).cloned()));
+            self.refresh_tail();
             self.encoder
-                .encode(
-                    &mut self.buf,
-                    &map,
-                    self.version,
-                    Some(&self.time_extracted),
-                )
+                .encode_with_tail(&mut self.buf, &map, &self.tail)
                 .map_err(|source| self.serialize_error(source))?;
             value.as_ref().and_then(BookmarkValue::from_json)
         };
@@ -207,26 +210,19 @@ impl StreamRuntime {
         record: &T,
         bookmark: Option<Value>,
     ) -> Result<Option<BookmarkValue>, EmitError> {
-        let time_extracted = Some(self.time_extracted.as_str());
+        self.refresh_tail();
         let key = match (&bookmark, &self.key) {
             (None, Some(key)) => key,
             _ => {
                 self.encoder
-                    .encode(&mut self.buf, record, self.version, time_extracted)
+                    .encode_with_tail(&mut self.buf, record, &self.tail)
                     .map_err(|source| serialize_error(&self.name, source))?;
                 return Ok(bookmark.as_ref().and_then(BookmarkValue::from_json));
             }
         };
         let found = self
             .encoder
-            .encode_capturing(
-                &mut self.buf,
-                record,
-                self.version,
-                time_extracted,
-                key,
-                &mut self.key_json,
-            )
+            .encode_capturing_with_tail(&mut self.buf, record, &self.tail, key, &mut self.key_json)
             .map_err(|source| serialize_error(&self.name, source))?;
         Ok(found
             .then(|| BookmarkValue::from_json_bytes(&self.key_json))
@@ -307,11 +303,21 @@ impl StreamRuntime {
         Ok(())
     }
 
+    /// Re-encodes the line tail when the version changed (a FULL_TABLE sync began or ended).
+    fn refresh_tail(&mut self) {
+        if self.tail_version != self.version {
+            self.tail = RecordEncoder::line_tail(self.version, Some(&self.time_extracted));
+            self.tail_version = self.version;
+        }
+    }
+
     fn refresh_clock(&mut self) {
         let now = Instant::now();
         if now.duration_since(self.time_extracted_at) >= Duration::from_millis(500) {
             self.time_extracted = format_time_extracted(chrono::Utc::now());
             self.time_extracted_at = now;
+            self.tail = RecordEncoder::line_tail(self.version, Some(&self.time_extracted));
+            self.tail_version = self.version;
         }
         if now.duration_since(self.last_metric) >= self.metric_interval {
             self.log_record_count();
