@@ -96,6 +96,25 @@ fn bench_encode(c: &mut Criterion) {
             black_box((found, out.len(), key.len()))
         })
     });
+    let tail = RecordEncoder::line_tail(None, Some(TIME_EXTRACTED));
+    group.bench_function(
+        "record_line_capturing_key_pre_encoded_tail (the runtime's path)",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                let found = encoder
+                    .encode_capturing_with_tail(
+                        &mut out,
+                        black_box(&record),
+                        &tail,
+                        "updated_at",
+                        &mut key,
+                    )
+                    .unwrap();
+                black_box((found, out.len(), key.len()))
+            })
+        },
+    );
     let value = serde_json::to_value(&record).unwrap();
     group.bench_function("record_line_from_value", |b| {
         b.iter(|| {
