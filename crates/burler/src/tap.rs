@@ -280,7 +280,12 @@ where
     /// Messages go to stdout, logs to stderr.
     pub fn run(self) -> ExitCode {
         crate::logging::init();
-        let stdout = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout());
+        // No larger than a stream's buffer: full stream buffers then go straight to stdout (a
+        // BufWriter passes through writes of at least its capacity) instead of being copied.
+        let stdout = std::io::BufWriter::with_capacity(
+            crate::output::STREAM_BUFFER_BYTES,
+            std::io::stdout(),
+        );
         let outcome = self.run_with(std::env::args_os(), Box::new(stdout));
         ExitCode::from(outcome.exit_code)
     }
