@@ -1104,6 +1104,7 @@ fn finish_stream<C, K>(
         rt.finish_full_table()?;
     } else {
         if exec.rollup {
+            rt.tracker.settle();
             rt.tracker.max_seen = rollup;
         }
         rt.commit_bookmark()?;

@@ -224,9 +224,15 @@ impl StreamRuntime {
             .encoder
             .encode_capturing_with_tail(&mut self.buf, record, &self.tail, key, &mut self.key_json)
             .map_err(|source| serialize_error(&self.name, source))?;
-        Ok(found
-            .then(|| BookmarkValue::from_json_bytes(&self.key_json))
-            .flatten())
+        if !found {
+            return Ok(None);
+        }
+        // A canonical UTC date-time is tracked as bytes (parsed once per commit), unless each
+        // record must be compared with the start bookmark.
+        if !self.filter_older && self.tracker.observe_canonical_json(&self.key_json) {
+            return Ok(None);
+        }
+        Ok(BookmarkValue::from_json_bytes(&self.key_json))
     }
 
     /// The slow path: a `Map` to prune, conform and pass through hooks. `None`: dropped.
@@ -485,6 +491,7 @@ mod tests {
         let record = json!({"a": {"updated_at": "2030-01-01T00:00:00Z"}, "updated_at": "2024-01-01T00:00:00Z"});
         rt.emit(&record, None).unwrap();
         rt.emit(&json!({"id": 2}), None).unwrap();
+        rt.tracker.settle();
         assert_eq!(
             rt.tracker.max_seen,
             Some(BookmarkValue::from_text("2024-01-01T00:00:00Z"))
