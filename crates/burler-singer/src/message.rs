@@ -284,7 +284,7 @@ impl RecordEncoder {
         field_json: &mut Vec<u8>,
     ) -> Result<bool, serde_json::Error> {
         let start = out.len();
-        let found = self.write_record_capturing(out, record, field, field_json)?;
+        let found = self.write_record_capturing(out, record, Some(field), &[], field_json)?;
         Self::finish_line(out, start, version, time_extracted)?;
         Ok(found)
     }
@@ -299,7 +299,37 @@ impl RecordEncoder {
         field: &str,
         field_json: &mut Vec<u8>,
     ) -> Result<bool, serde_json::Error> {
-        let found = self.write_record_capturing(out, record, field, field_json)?;
+        self.encode_selected_with_tail(out, record, tail, &[], Some(field), field_json)
+    }
+
+    /// Like [`encode_capturing_with_tail`](Self::encode_capturing_with_tail), leaving out the
+    /// record's top-level fields named in `skip` (fields the catalog deselected) while it is
+    /// written: no `Value`, no second pass. With `field` `None` nothing is captured (`false`).
+    ///
+    /// ```
+    /// use burler_singer::RecordEncoder;
+    /// let (mut out, mut key) = (Vec::new(), Vec::new());
+    /// let record = serde_json::json!({"id": 1, "secret": "x", "updated_at": "2024-01-02T00:00:00Z"});
+    /// let tail = RecordEncoder::line_tail(None, None);
+    /// let skip = ["secret".to_owned()];
+    /// RecordEncoder::new("users")
+    ///     .encode_selected_with_tail(&mut out, &record, &tail, &skip, Some("updated_at"), &mut key)
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     String::from_utf8(out).unwrap(),
+    ///     "{\"type\":\"RECORD\",\"stream\":\"users\",\"record\":{\"id\":1,\"updated_at\":\"2024-01-02T00:00:00Z\"}}\n"
+    /// );
+    /// ```
+    pub fn encode_selected_with_tail<R: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        record: &R,
+        tail: &[u8],
+        skip: &[String],
+        field: Option<&str>,
+        field_json: &mut Vec<u8>,
+    ) -> Result<bool, serde_json::Error> {
+        let found = self.write_record_capturing(out, record, field, skip, field_json)?;
         out.extend_from_slice(tail);
         Ok(found)
     }
@@ -325,13 +355,15 @@ impl RecordEncoder {
         &self,
         out: &mut Vec<u8>,
         record: &R,
-        field: &str,
+        field: Option<&str>,
+        skip: &[String],
         field_json: &mut Vec<u8>,
     ) -> Result<bool, serde_json::Error> {
         let start = out.len();
         out.extend_from_slice(&self.prefix);
         let mut capture = capture::Capture {
             field,
+            skip,
             json: field_json,
             found: false,
         };
@@ -603,5 +635,87 @@ mod tests {
             panic!()
         };
         assert!(s.key_properties.is_empty());
+    }
+
+    #[derive(Serialize)]
+    struct SecretRow {
+        id: u64,
+        secret: &'static str,
+        updated_at: &'static str,
+        note: Option<&'static str>,
+    }
+
+    /// The record line `encode_selected_with_tail` writes, and the captured key.
+    fn selected_line<R: Serialize>(
+        record: &R,
+        skip: &[&str],
+        field: Option<&str>,
+    ) -> (String, bool, Vec<u8>) {
+        let skip: Vec<String> = skip.iter().map(|s| s.to_string()).collect();
+        let (mut out, mut key) = (Vec::new(), Vec::new());
+        let found = RecordEncoder::new("s")
+            .encode_selected_with_tail(&mut out, record, b"}\n", &skip, field, &mut key)
+            .unwrap();
+        let line = String::from_utf8(out).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        (v["record"].to_string(), found, key)
+    }
+
+    #[test]
+    fn skipped_fields_leave_valid_json_wherever_they_sit_in_structs_and_maps() {
+        let row = SecretRow {
+            id: 1,
+            secret: "s",
+            updated_at: "2024-01-01T00:00:00Z",
+            note: None,
+        };
+        let map =
+            json!({"id": 1, "secret": "s", "updated_at": "2024-01-01T00:00:00Z", "note": null});
+        for record in [serde_json::to_value(&row).unwrap(), map] {
+            let cases: [(&[&str], &str); 5] = [
+                (
+                    &[],
+                    r#"{"id":1,"secret":"s","updated_at":"2024-01-01T00:00:00Z","note":null}"#,
+                ),
+                (
+                    &["id"],
+                    r#"{"secret":"s","updated_at":"2024-01-01T00:00:00Z","note":null}"#,
+                ),
+                (
+                    &["secret", "note"],
+                    r#"{"id":1,"updated_at":"2024-01-01T00:00:00Z"}"#,
+                ),
+                (
+                    &["note"],
+                    r#"{"id":1,"secret":"s","updated_at":"2024-01-01T00:00:00Z"}"#,
+                ),
+                (&["id", "secret", "updated_at", "note"], "{}"),
+            ];
+            for (skip, expected) in cases {
+                let (typed, _, _) = selected_line(&row, skip, None);
+                let (value, _, _) = selected_line(&record, skip, None);
+                let expected: Value = serde_json::from_str(expected).unwrap();
+                assert_eq!(typed, expected.to_string(), "struct, skip {skip:?}");
+                assert_eq!(value, expected.to_string(), "map, skip {skip:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_key_is_captured_while_other_fields_are_skipped_and_a_skipped_key_is_not() {
+        let row = SecretRow {
+            id: 1,
+            secret: "s",
+            updated_at: "2024-01-01T00:00:00Z",
+            note: None,
+        };
+        let (_, found, key) = selected_line(&row, &["secret"], Some("updated_at"));
+        assert!(found);
+        assert_eq!(key, b"\"2024-01-01T00:00:00Z\"");
+        let (line, found, _) = selected_line(&row, &["updated_at"], Some("updated_at"));
+        assert!(!found, "a skipped field is not captured");
+        assert!(!line.contains("updated_at"));
+        let (_, found, _) = selected_line(&row, &[], None);
+        assert!(!found, "nothing to capture");
     }
 }

@@ -34,6 +34,24 @@ impl FieldSelection {
         self.selected && self.children.values().all(FieldSelection::all_selected)
     }
 
+    /// The deselected top-level fields, when no nested field is deselected: a record is then
+    /// written with those fields skipped on the way, without a `Value`. `None` when a field inside
+    /// a selected object is deselected, or the whole stream is.
+    pub fn top_level_deselected(&self) -> Option<Vec<String>> {
+        if !self.selected {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (name, child) in &self.children {
+            if !child.selected {
+                out.push(name.clone());
+            } else if !child.all_selected() {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
     /// Whether the field at `path` is selected (fields not in the schema count as selected).
     pub fn is_selected(&self, path: &[&str]) -> bool {
         let mut node = self;
@@ -286,5 +304,26 @@ mod tests {
         let (sel, _) = select_fields(&schema, &Metadata::new(), &[]);
         assert!(!sel.is_selected(&["a"]));
         assert!(sel.is_selected(&["k"]));
+    }
+
+    #[test]
+    fn top_level_deselections_are_listed_and_nested_ones_are_not_fast() {
+        let sel = |entries: Value| select_fields(&schema(), &md(entries), &[]).0;
+        let top = sel(json!([
+            {"breadcrumb": [], "metadata": {"selected": true}},
+            {"breadcrumb": ["properties", "a"], "metadata": {"selected": false}},
+            {"breadcrumb": ["properties", "obj"], "metadata": {"selected": false}}
+        ]));
+        assert_eq!(
+            top.top_level_deselected(),
+            Some(vec!["a".to_owned(), "obj".to_owned()])
+        );
+        let all = sel(json!([{"breadcrumb": [], "metadata": {"selected": true}}]));
+        assert_eq!(all.top_level_deselected(), Some(vec![]));
+        let nested = sel(json!([
+            {"breadcrumb": [], "metadata": {"selected": true}},
+            {"breadcrumb": ["properties", "obj", "properties", "y"], "metadata": {"selected": false}}
+        ]));
+        assert_eq!(nested.top_level_deselected(), None);
     }
 }

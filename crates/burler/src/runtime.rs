@@ -1,8 +1,9 @@
 //! The per-stream machinery behind `emit`: selection, hooks, encoding, bookmarks and STATE commits.
 //!
-//! Hot path: when every field is selected and no hook or conformance is set, a typed record is
-//! serialized once, straight into the stream's buffer (no `serde_json::Value`); the replication key is
-//! copied while the record is written (no second pass over the line).
+//! Hot path: when no hook or conformance is set and the catalog deselects only top-level fields
+//! (or none), a typed record is serialized once, straight into the stream's buffer (no
+//! `serde_json::Value`): deselected fields are skipped and the replication key is copied while the
+//! record is written (no second pass over the line).
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -62,6 +63,8 @@ pub(crate) struct StreamRuntime {
     key_json: Vec<u8>,
     selection: FieldSelection,
     fast_path: bool,
+    /// Top-level fields the catalog deselected, left out while the record is written (fast path).
+    skip: Vec<String>,
     hooks: Vec<RecordHook>,
     conformer: Option<Conformer>,
     pub(crate) method: ReplicationMethod,
@@ -101,8 +104,9 @@ impl fmt::Debug for StreamRuntime {
 impl StreamRuntime {
     pub(crate) fn new(setup: RuntimeSetup) -> Self {
         let encoder = RecordEncoder::new(&setup.name);
-        let fast_path =
-            setup.selection.all_selected() && setup.hooks.is_empty() && setup.conformer.is_none();
+        // Deselected top-level fields are skipped while writing; nested ones need the `Value` path.
+        let skip = setup.selection.top_level_deselected();
+        let fast_path = skip.is_some() && setup.hooks.is_empty() && setup.conformer.is_none();
         let schema_message = Message::Schema(SchemaMessage {
             stream: setup.name.clone(),
             schema: setup.schema,
@@ -119,6 +123,7 @@ impl StreamRuntime {
             key_json: Vec::with_capacity(64),
             selection: setup.selection,
             fast_path,
+            skip: skip.unwrap_or_default(),
             hooks: setup.hooks,
             conformer: setup.conformer,
             method: setup.method,
@@ -212,18 +217,23 @@ impl StreamRuntime {
     ) -> Result<Option<BookmarkValue>, EmitError> {
         self.refresh_tail();
         let key = match (&bookmark, &self.key) {
-            (None, Some(key)) => key,
-            _ => {
-                self.encoder
-                    .encode_with_tail(&mut self.buf, record, &self.tail)
-                    .map_err(|source| serialize_error(&self.name, source))?;
-                return Ok(bookmark.as_ref().and_then(BookmarkValue::from_json));
-            }
+            (None, Some(key)) => Some(key.as_str()),
+            _ => None,
         };
         let found = self
             .encoder
-            .encode_capturing_with_tail(&mut self.buf, record, &self.tail, key, &mut self.key_json)
+            .encode_selected_with_tail(
+                &mut self.buf,
+                record,
+                &self.tail,
+                &self.skip,
+                key,
+                &mut self.key_json,
+            )
             .map_err(|source| serialize_error(&self.name, source))?;
+        if key.is_none() {
+            return Ok(bookmark.as_ref().and_then(BookmarkValue::from_json));
+        }
         if !found {
             return Ok(None);
         }

@@ -196,3 +196,107 @@ fn emit_stream_drains_an_async_stream() {
     assert_eq!(out.exit_code, 0);
     assert_eq!(records(&msgs, "a").len(), 4);
 }
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Account {
+    id: u64,
+    secret: String,
+    owner: Owner,
+    updated_at: String,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Owner {
+    login: String,
+    email: String,
+}
+
+fn accounts() -> Tap {
+    Tap::new("t").stream(
+        Stream::new("accounts")
+            .schema_from_type()
+            .key(["id"])
+            .incremental("updated_at")
+            .sync(|ctx: SyncContext<Account>| async move {
+                for id in 1..=3 {
+                    ctx.emit(Account {
+                        id,
+                        secret: "s3cr3t".into(),
+                        owner: Owner {
+                            login: format!("u{id}"),
+                            email: "e@x".into(),
+                        },
+                        updated_at: format!("2024-01-0{id}T00:00:00Z"),
+                    })?;
+                }
+                Ok(())
+            }),
+    )
+}
+
+/// A catalog for `accounts` deselecting the fields at `breadcrumbs`.
+fn deselecting(f: &Files, breadcrumbs: &[Value]) -> String {
+    let mut metadata = vec![json!({"breadcrumb": [], "metadata": {"selected": true}})];
+    metadata.extend(
+        breadcrumbs
+            .iter()
+            .map(|b| json!({"breadcrumb": b, "metadata": {"selected": false}})),
+    );
+    let schema = serde_json::to_value(burler::schema::for_type::<Account>()).unwrap();
+    f.json(
+        "catalog.json",
+        &json!({"streams": [{"tap_stream_id": "accounts", "stream": "accounts",
+            "schema": schema, "metadata": metadata}]}),
+    )
+}
+
+#[test]
+fn typed_records_leave_out_deselected_fields_top_level_and_nested() {
+    let f = Files::new();
+    let cases = [
+        (
+            vec![json!(["properties", "secret"])],
+            json!({"login": "u3", "email": "e@x"}),
+            false,
+        ),
+        (
+            vec![json!(["properties", "owner", "properties", "email"])],
+            json!({"login": "u3"}),
+            true,
+        ),
+        // The replication key is automatic: a deselection is ignored (with a warning).
+        (
+            vec![
+                json!(["properties", "updated_at"]),
+                json!(["properties", "owner"]),
+            ],
+            Value::Null,
+            true,
+        ),
+    ];
+    for (deselected, owner, has_secret) in cases {
+        let cat = deselecting(&f, &deselected);
+        let (out, msgs) = run(
+            accounts(),
+            &["--config", &f.empty_config(), "--catalog", &cat],
+        );
+        assert_eq!(out.exit_code, 0, "{:?}", out.error);
+        let recs = records(&msgs, "accounts");
+        assert_eq!(recs.len(), 3);
+        let last = recs[2];
+        assert_eq!(last.get("secret").is_some(), has_secret, "{last}");
+        assert_eq!(
+            last.get("owner").cloned().unwrap_or(Value::Null),
+            owner,
+            "{last}"
+        );
+        assert_eq!(last["updated_at"], "2024-01-03T00:00:00Z");
+        let state = last_state(&msgs);
+        assert_eq!(
+            state["bookmarks"]["accounts"]["replication_key_value"],
+            "2024-01-03T00:00:00Z"
+        );
+        let schema = &of_type(&msgs, "SCHEMA")[0]["schema"]["properties"];
+        assert_eq!(schema.get("secret").is_some(), has_secret, "{schema}");
+    }
+}

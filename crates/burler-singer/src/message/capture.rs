@@ -1,8 +1,9 @@
 //! A serializer that writes a record with serde_json and, on the way, copies the JSON of one
-//! top-level field into a side buffer.
+//! top-level field into a side buffer and leaves out the top-level fields it is told to skip.
 //!
 //! This is how the hot path learns a record's replication key without building a
-//! `serde_json::Value` or reading the encoded line back: only the one field is serialized twice.
+//! `serde_json::Value` or reading the encoded line back (only the one field is serialized twice),
+//! and drops fields the catalog deselected without a `Value` round trip.
 
 use std::io;
 
@@ -12,8 +13,10 @@ use serde_json::Serializer as JsonSerializer;
 
 /// Where the captured field goes, shared by the serializer and its compound states.
 pub(super) struct Capture<'c> {
-    /// The top-level field to capture.
-    pub(super) field: &'c str,
+    /// The top-level field to capture, if any.
+    pub(super) field: Option<&'c str>,
+    /// Top-level fields left out of the output.
+    pub(super) skip: &'c [String],
     /// The field's JSON (cleared before it is written).
     pub(super) json: &'c mut Vec<u8>,
     /// Set once the field has been seen (the first occurrence wins).
@@ -21,6 +24,14 @@ pub(super) struct Capture<'c> {
 }
 
 impl Capture<'_> {
+    fn skips(&self, key: &str) -> bool {
+        self.skip.iter().any(|s| s == key)
+    }
+
+    fn captures(&self, key: &str) -> bool {
+        !self.found && self.field == Some(key)
+    }
+
     fn take<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), serde_json::Error> {
         self.json.clear();
         serde_json::to_writer(&mut *self.json, value)?;
@@ -138,6 +149,7 @@ impl<'a, 'c, W: io::Write> ser::Serializer for FieldCapture<'a, 'c, W> {
             inner: self.inner.serialize_map(len)?,
             capture: self.capture,
             next_value_is_field: false,
+            skip_next_value: false,
         })
     }
 
@@ -179,7 +191,10 @@ impl<W: io::Write> ser::SerializeStruct for CaptureStruct<'_, '_, W> {
         key: &'static str,
         value: &T,
     ) -> Result<(), serde_json::Error> {
-        if !self.capture.found && key == self.capture.field {
+        if self.capture.skips(key) {
+            return Ok(());
+        }
+        if self.capture.captures(key) {
             self.capture.take(value)?;
         }
         self.inner.serialize_field(key, value)
@@ -200,6 +215,7 @@ pub(super) struct CaptureMap<'a, 'c, W: io::Write> {
     inner: <Json<'a, W> as ser::Serializer>::SerializeMap,
     capture: &'a mut Capture<'c>,
     next_value_is_field: bool,
+    skip_next_value: bool,
 }
 
 impl<W: io::Write> ser::SerializeMap for CaptureMap<'_, '_, W> {
@@ -207,8 +223,18 @@ impl<W: io::Write> ser::SerializeMap for CaptureMap<'_, '_, W> {
     type Error = serde_json::Error;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), serde_json::Error> {
-        self.next_value_is_field =
-            !self.capture.found && key.serialize(KeyIs(self.capture.field)).unwrap_or(false);
+        let capture = &*self.capture;
+        // serde_json writes the separating comma with the key: a skipped entry writes nothing.
+        self.skip_next_value = !capture.skip.is_empty()
+            && key
+                .serialize(KeyIs(&|k: &str| capture.skips(k)))
+                .unwrap_or(false);
+        if self.skip_next_value {
+            return Ok(());
+        }
+        self.next_value_is_field = key
+            .serialize(KeyIs(&|k: &str| capture.captures(k)))
+            .unwrap_or(false);
         self.inner.serialize_key(key)
     }
 
@@ -216,6 +242,9 @@ impl<W: io::Write> ser::SerializeMap for CaptureMap<'_, '_, W> {
         &mut self,
         value: &T,
     ) -> Result<(), serde_json::Error> {
+        if std::mem::take(&mut self.skip_next_value) {
+            return Ok(());
+        }
         if std::mem::take(&mut self.next_value_is_field) {
             self.capture.take(value)?;
         }
@@ -227,9 +256,9 @@ impl<W: io::Write> ser::SerializeMap for CaptureMap<'_, '_, W> {
     }
 }
 
-/// Answers "is this map key the string `.0`?" without writing anything. Keys that are not strings
-/// answer with an error, read as "no".
-struct KeyIs<'k>(&'k str);
+/// Answers "does this map key, as a string, pass `.0`?" without writing anything. Keys that are
+/// not strings answer with an error, read as "no".
+struct KeyIs<'k>(&'k dyn Fn(&str) -> bool);
 
 /// The error of [`KeyIs`] for keys that are not strings.
 #[derive(Debug)]
@@ -271,12 +300,12 @@ impl ser::Serializer for KeyIs<'_> {
     type SerializeStructVariant = Impossible<bool, NotAString>;
 
     fn serialize_str(self, v: &str) -> Result<bool, NotAString> {
-        Ok(v == self.0)
+        Ok((self.0)(v))
     }
 
     fn serialize_char(self, v: char) -> Result<bool, NotAString> {
         let mut buf = [0u8; 4];
-        Ok(v.encode_utf8(&mut buf) == self.0)
+        Ok((self.0)(v.encode_utf8(&mut buf)))
     }
 
     fn serialize_unit_variant(
@@ -285,7 +314,7 @@ impl ser::Serializer for KeyIs<'_> {
         _index: u32,
         variant: &'static str,
     ) -> Result<bool, NotAString> {
-        Ok(variant == self.0)
+        Ok((self.0)(variant))
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
