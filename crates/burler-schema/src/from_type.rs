@@ -42,9 +42,29 @@ fn singerize(schema: &mut Value) {
         if obj.get("format").is_some_and(is_numeric_format) {
             obj.remove("format");
         }
+        inline_single_all_of(obj);
         collapse_nullable_any_of(obj);
         null_first(obj);
     });
+}
+
+/// `{"description": d, "allOf": [X]}` (schemars' form of a documented field of a struct type)
+/// → X with `description` d: many targets do not read `allOf`. Keys written beside win.
+fn inline_single_all_of(obj: &mut Map<String, Value>) {
+    let Some(Value::Array(branches)) = obj.get("allOf") else {
+        return;
+    };
+    let [Value::Object(_)] = branches.as_slice() else {
+        return;
+    };
+    let Some(Value::Array(mut branches)) = obj.remove("allOf") else {
+        return;
+    };
+    if let Some(Value::Object(inner)) = branches.pop() {
+        for (k, v) in inner {
+            obj.entry(k).or_insert(v);
+        }
+    }
 }
 
 /// schemars' numeric `format`s (`int64`, `double`, ...) mean nothing to Singer targets.
@@ -187,6 +207,35 @@ mod tests {
         assert_eq!(p["ratio"], json!({"type": "number"}));
         assert_eq!(p["status"]["type"], json!(["null", "string"]));
         assert_eq!(p["status"]["enum"], json!(["Active", "Closed", null]));
+    }
+
+    /// Documented struct-typed fields (schemars wraps each type in an all-of list).
+    #[allow(dead_code)]
+    #[derive(schemars::JsonSchema)]
+    struct Documented {
+        /// Where it is.
+        place: Inner,
+        /// Maybe where it is.
+        maybe_place: Option<Inner>,
+    }
+
+    #[test]
+    fn documented_struct_fields_are_inlined_not_all_of() {
+        let s = for_type::<Documented>();
+        assert!(!s.to_string().contains("allOf"), "{s}");
+        let place = &s["properties"]["place"];
+        assert_eq!(place["description"], "Where it is.");
+        assert_eq!(place["type"], "object");
+        assert_eq!(
+            place["properties"]["city"]["type"],
+            json!(["null", "string"])
+        );
+        let maybe = &s["properties"]["maybe_place"];
+        assert_eq!(maybe["type"], json!(["null", "object"]), "{maybe}");
+        assert_eq!(
+            maybe["properties"]["city"]["type"],
+            json!(["null", "string"])
+        );
     }
 
     #[test]
