@@ -52,6 +52,17 @@ impl FieldSelection {
         Some(out)
     }
 
+    /// Leaves out the top-level field `name` (e.g. one the catalog's schema does not have).
+    pub fn deselect(&mut self, name: &str) {
+        self.children.insert(
+            name.to_owned(),
+            FieldSelection {
+                selected: false,
+                children: IndexMap::new(),
+            },
+        );
+    }
+
     /// Whether the field at `path` is selected (fields not in the schema count as selected).
     pub fn is_selected(&self, path: &[&str]) -> bool {
         let mut node = self;

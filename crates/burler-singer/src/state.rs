@@ -46,6 +46,18 @@ pub struct StreamBookmark {
 impl State {
     /// Reads a state value; `{}` is fine, wrong shapes are named.
     pub fn from_value(v: Value) -> Result<State, ProtocolError> {
+        // A whole STATE message (`{"type": "STATE", "value": {...}}`) saved as the state file is
+        // an easy mistake: its value is the state.
+        let v = match v {
+            Value::Object(mut obj)
+                if obj.get("type").and_then(Value::as_str) == Some("STATE")
+                    && obj.get("value").is_some_and(Value::is_object) =>
+            {
+                tracing::warn!("state: a whole STATE message was given; using its \"value\"");
+                obj.remove("value").unwrap_or_default()
+            }
+            other => other,
+        };
         let Value::Object(obj) = &v else {
             return Err(ProtocolError::shape("state", "must be a JSON object"));
         };

@@ -99,8 +99,18 @@ where
         self.run.start_date
     }
 
-    /// Where an incremental sync should start: the bookmark, else `start_date`.
+    /// True when the stream syncs INCREMENTAL this run (the catalog may ask for FULL_TABLE).
+    pub fn is_incremental(&self) -> bool {
+        lock(&self.stream.runtime).method == burler_singer::ReplicationMethod::Incremental
+    }
+
+    /// Where an incremental sync should start: the bookmark, else `start_date`. `None` when the
+    /// stream syncs FULL_TABLE this run: a full table is the whole table (a target may delete what
+    /// a FULL_TABLE version does not hold).
     pub fn replication_start(&self) -> Option<Value> {
+        if !self.is_incremental() {
+            return None;
+        }
         self.bookmark().cloned().or_else(|| {
             self.start_date()
                 .map(|d| Value::from(crate::bookmark::format_datetime(&d.fixed_offset())))
@@ -109,6 +119,9 @@ where
 
     /// [`replication_start`](Self::replication_start) as a date-time, when it is one.
     pub fn replication_start_datetime(&self) -> Option<DateTime<Utc>> {
+        if !self.is_incremental() {
+            return None;
+        }
         match self.bookmark() {
             Some(Value::String(s)) => parse_datetime(s).map(|d| d.with_timezone(&Utc)),
             Some(_) => None,

@@ -114,6 +114,11 @@ impl Output {
         Ok(())
     }
 
+    /// Changes the run state (before any message is written: nothing is emitted).
+    pub(crate) fn update_state(&self, change: impl FnOnce(&mut State)) {
+        change(&mut self.lock().state);
+    }
+
     /// Reads the current run state.
     pub(crate) fn with_state<T>(&self, read: impl FnOnce(&State) -> T) -> T {
         read(&self.lock().state)

@@ -152,7 +152,10 @@ where
     let state = load_state(&cli).map_err(no_report)?;
     let client = (tap.client)(&config).map_err(|e| no_report(Error::Client(e)))?;
     let output = Output::new(sink, state, cli.out_file.clone());
-    let plan = Plan::build(&tap, &catalog, &output, start_date);
+    let missing = fields_missing_from(&catalog, &discovered);
+    let plan = Plan::build(&tap, &catalog, &missing, &output, start_date);
+    check_state_bookmarks(&plan.runtimes, &catalog, &output, cli.state.as_deref())
+        .map_err(no_report)?;
     let run = Arc::new(RunShared {
         config,
         client,
@@ -376,6 +379,119 @@ fn load_catalog(cli: &Cli, discovered: &Catalog) -> Result<Catalog, Error> {
     Ok(catalog)
 }
 
+/// Checks each incremental stream's bookmark in the state against the stream before any message
+/// is written: a bookmark kept for another replication key is dropped (with a warning), and a value
+/// that cannot be the key's (not a date-time for a date-time key, not a number for a numeric one)
+/// ends the run, since it would otherwise be compared with nothing and resync silently forever.
+fn check_state_bookmarks(
+    runtimes: &HashMap<String, Arc<Mutex<StreamRuntime>>>,
+    catalog: &Catalog,
+    output: &Output,
+    path: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    for (name, runtime) in runtimes {
+        let (method, key) = {
+            let rt = lock(runtime);
+            (rt.method, rt.key.clone())
+        };
+        let Some(key) = key.filter(|_| method == ReplicationMethod::Incremental) else {
+            continue;
+        };
+        let Some(bookmark) = output.with_state(|s| s.bookmark(name).cloned()) else {
+            continue;
+        };
+        if let Some(other) = bookmark.replication_key.as_deref().filter(|k| *k != key) {
+            warn!(
+                "state {}: stream {name}: the bookmark is for replication key {other}, not {key}: ignored",
+                path.display()
+            );
+            output.update_state(|s| {
+                let b = s.bookmark_mut(name);
+                b.replication_key = None;
+                b.replication_key_value = None;
+            });
+            continue;
+        }
+        let Some(value) = &bookmark.replication_key_value else {
+            continue;
+        };
+        let schema = catalog
+            .streams
+            .iter()
+            .find(|e| e.tap_stream_id == *name)
+            .and_then(|e| e.schema.get("properties")?.get(&key).cloned());
+        if let Some(expected) = schema.as_ref().and_then(|s| bookmark_mismatch(s, value)) {
+            problems.push(format!("stream {name}: replication_key_value {value} is not {expected} (replication key {key})"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.sort();
+    Err(Error::Input(format!(
+        "state {}: {}",
+        path.display(),
+        problems.join("; ")
+    )))
+}
+
+/// What a bookmark value should be for the key's schema, when it is not.
+fn bookmark_mismatch(key_schema: &Value, value: &Value) -> Option<&'static str> {
+    let types: Vec<&str> = match key_schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => return None,
+    };
+    let is_date_time = matches!(
+        key_schema.get("format").and_then(Value::as_str),
+        Some("date-time" | "date")
+    );
+    if types.contains(&"string") && is_date_time {
+        let parsed = value.as_str().and_then(parse_datetime);
+        return parsed.is_none().then_some("a date-time");
+    }
+    if (types.contains(&"integer") || types.contains(&"number")) && !types.contains(&"string") {
+        return (!value.is_number()).then_some("a number");
+    }
+    None
+}
+
+/// Per stream, the top-level fields of the tap's schema that the catalog's schema leaves out: a
+/// record must not carry fields its SCHEMA message does not declare.
+fn fields_missing_from(catalog: &Catalog, discovered: &Catalog) -> HashMap<String, Vec<String>> {
+    let names = |schema: &Value| -> Vec<String> {
+        schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut missing = HashMap::new();
+    for entry in &catalog.streams {
+        let Some(ours) = discovered.get(&entry.tap_stream_id) else {
+            continue;
+        };
+        let theirs = names(&entry.schema);
+        let gone: Vec<String> = names(&ours.schema)
+            .into_iter()
+            .filter(|f| !theirs.contains(f))
+            .collect();
+        if !gone.is_empty() && entry.schema.get("properties").is_some() {
+            warn!(
+                "stream {}: field(s) {} not in the catalog's schema: left out",
+                entry.tap_stream_id,
+                gone.join(", ")
+            );
+            missing.insert(entry.tap_stream_id.clone(), gone);
+        }
+    }
+    missing
+}
+
 fn load_state(cli: &Cli) -> Result<State, Error> {
     match &cli.state {
         None => Ok(State::default()),
@@ -417,6 +533,7 @@ impl<C, K> Plan<C, K> {
     fn build(
         tap: &Tap<C, K>,
         catalog: &Catalog,
+        missing: &HashMap<String, Vec<String>>,
         output: &Output,
         start_date: Option<DateTime<Utc>>,
     ) -> Self {
@@ -439,7 +556,18 @@ impl<C, K> Plan<C, K> {
             let name = def.spec.name.clone();
             let entry = catalog.get(&name);
             let is_selected = selected.get(name.as_str()).copied().unwrap_or(false);
-            let runtime = plan_runtime(tap, def, entry, is_selected, output, start_date, started);
+            let mut runtime =
+                plan_runtime(tap, def, entry, is_selected, output, start_date, started);
+            if let Some(fields) = missing.get(&name) {
+                // Key properties and the replication key are always written.
+                let spec = &def.spec;
+                let fields: Vec<String> = fields
+                    .iter()
+                    .filter(|f| !spec.key_properties.contains(f) && runtime.key.as_ref() != Some(f))
+                    .cloned()
+                    .collect();
+                runtime.leave_out(&fields);
+            }
             let method = runtime.method;
             runtimes.insert(name.clone(), Arc::new(Mutex::new(runtime)));
             let spec = &def.spec;
@@ -518,9 +646,9 @@ fn plan_runtime<C, K>(
     let spec = &def.spec;
     let method = effective_method(&spec.replication, entry, &spec.name);
     let key = match method {
-        ReplicationMethod::Incremental => entry
-            .and_then(CatalogEntry::replication_key)
-            .or_else(|| spec.replication.key().map(str::to_owned)),
+        ReplicationMethod::Incremental => {
+            replication_key(spec.replication.key(), entry, &spec.name)
+        }
         _ => None,
     };
     let schema = entry.map(|e| e.schema.clone()).unwrap_or(Value::Null);
@@ -553,6 +681,24 @@ fn plan_runtime<C, K>(
     });
     runtime.set_metric_interval(tap.metric_interval);
     runtime
+}
+
+/// The catalog's replication key when it is the stream's (its one valid replication key), else
+/// the declared one: a bookmark on another field would skip or repeat data.
+fn replication_key(
+    declared: Option<&str>,
+    entry: Option<&CatalogEntry>,
+    name: &str,
+) -> Option<String> {
+    match (entry.and_then(CatalogEntry::replication_key), declared) {
+        (Some(asked), Some(valid)) if asked != valid => {
+            warn!(
+                "stream {name}: replication key {asked} is not a valid replication key (valid: {valid}); using {valid}"
+            );
+            Some(valid.to_owned())
+        }
+        (asked, declared) => asked.or_else(|| declared.map(str::to_owned)),
+    }
 }
 
 /// Where an incremental sync starts without a bookmark: the config's `start_date`.

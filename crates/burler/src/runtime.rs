@@ -104,9 +104,8 @@ impl fmt::Debug for StreamRuntime {
 impl StreamRuntime {
     pub(crate) fn new(setup: RuntimeSetup) -> Self {
         let encoder = RecordEncoder::new(&setup.name);
-        // Deselected top-level fields are skipped while writing; nested ones need the `Value` path.
-        let skip = setup.selection.top_level_deselected();
-        let fast_path = skip.is_some() && setup.hooks.is_empty() && setup.conformer.is_none();
+        let (fast_path, skip) =
+            fast_path_of(&setup.selection, &setup.hooks, setup.conformer.as_ref());
         let schema_message = Message::Schema(SchemaMessage {
             stream: setup.name.clone(),
             schema: setup.schema,
@@ -123,7 +122,7 @@ impl StreamRuntime {
             key_json: Vec::with_capacity(64),
             selection: setup.selection,
             fast_path,
-            skip: skip.unwrap_or_default(),
+            skip,
             hooks: setup.hooks,
             conformer: setup.conformer,
             method: setup.method,
@@ -148,6 +147,15 @@ impl StreamRuntime {
             last_metric: now,
             metric_interval: Duration::from_secs(60),
         }
+    }
+
+    /// Leaves the top-level `fields` out of every record (fields the catalog's schema lacks).
+    pub(crate) fn leave_out(&mut self, fields: &[String]) {
+        for field in fields {
+            self.selection.deselect(field);
+        }
+        (self.fast_path, self.skip) =
+            fast_path_of(&self.selection, &self.hooks, self.conformer.as_ref());
     }
 
     /// Sets how often `record_count` metric lines are logged while the stream runs.
@@ -452,6 +460,19 @@ impl StreamRuntime {
         let mut tags = Map::new();
         tags.insert("endpoint".into(), Value::from(self.name.clone()));
         burler_singer::metrics::Metric::counter("record_count", self.stats.emitted, tags).emit();
+    }
+}
+
+/// Whether records can take the fast path, and the top-level fields it skips: deselected
+/// top-level fields are skipped while writing; nested ones, hooks and conformance need a `Value`.
+fn fast_path_of(
+    selection: &FieldSelection,
+    hooks: &[RecordHook],
+    conformer: Option<&Conformer>,
+) -> (bool, Vec<String>) {
+    match selection.top_level_deselected() {
+        Some(skip) => (hooks.is_empty() && conformer.is_none(), skip),
+        None => (false, Vec::new()),
     }
 }
 
