@@ -72,9 +72,9 @@ where
     T: Into<OsString> + Clone,
 {
     let mut command = Cli::command().name(name.to_owned());
-    if let Some(d) = description {
-        command = command.about(d.to_owned());
-    }
+    // Without a description the tap still says what it is (not this struct's doc comment).
+    let about = description.map_or_else(|| format!("{name}: a Singer tap"), str::to_owned);
+    command = command.about(about).long_about(None);
     let matches = match command.try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => {

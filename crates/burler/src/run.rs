@@ -53,7 +53,9 @@ where
         Parsed::Run(cli) => cli,
         Parsed::Exit { text, code } => {
             if code == 0 {
-                let _ = sink.write_all(text.as_bytes()).and_then(|_| sink.flush());
+                if let Err(e) = sink.write_all(text.as_bytes()).and_then(|_| sink.flush()) {
+                    return fail(Error::Output(e));
+                }
             } else {
                 eprintln!("{text}");
             }
@@ -62,12 +64,16 @@ where
     };
     if cli.version {
         let line = format!("{} {}\n", tap.name, tap.version);
-        let _ = sink.write_all(line.as_bytes()).and_then(|_| sink.flush());
+        if let Err(e) = sink.write_all(line.as_bytes()).and_then(|_| sink.flush()) {
+            return fail(Error::Output(e));
+        }
         return outcome(0, None, None);
     }
     if cli.about {
         let text = crate::about::render(&tap, cli.format);
-        let _ = sink.write_all(text.as_bytes()).and_then(|_| sink.flush());
+        if let Err(e) = sink.write_all(text.as_bytes()).and_then(|_| sink.flush()) {
+            return fail(Error::Output(e));
+        }
         return outcome(0, None, None);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()

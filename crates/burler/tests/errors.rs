@@ -207,3 +207,32 @@ fn after_orders_streams_and_bad_dependencies_are_startup_errors() {
     let (out, _) = run(unknown, &["--config", &f.empty_config()]);
     assert!(out.error.unwrap().contains("unknown stream `zzz`"));
 }
+
+/// A sink that is always full (`> /dev/full`).
+struct Full;
+
+impl std::io::Write for Full {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("no space left"))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn about_version_and_help_fail_when_their_output_cannot_be_written() {
+    for flag in ["--about", "--version", "--help"] {
+        let out = Tap::new("t").run_with(["t", flag], Box::new(Full));
+        assert_eq!(out.exit_code, 1, "{flag}");
+        assert!(out.error.unwrap().contains("no space left"), "{flag}");
+    }
+}
+
+#[test]
+fn help_without_a_description_names_the_tap() {
+    let buf = burler::CaptureBuffer::new();
+    let out = Tap::new("tap-x").run_with(["tap-x", "--help"], Box::new(buf.clone()));
+    assert_eq!(out.exit_code, 0);
+    assert!(buf.text().starts_with("tap-x: a Singer tap\n"), "{}", buf.text());
+}
