@@ -234,5 +234,9 @@ fn help_without_a_description_names_the_tap() {
     let buf = burler::CaptureBuffer::new();
     let out = Tap::new("tap-x").run_with(["tap-x", "--help"], Box::new(buf.clone()));
     assert_eq!(out.exit_code, 0);
-    assert!(buf.text().starts_with("tap-x: a Singer tap\n"), "{}", buf.text());
+    assert!(
+        buf.text().starts_with("tap-x: a Singer tap\n"),
+        "{}",
+        buf.text()
+    );
 }
