@@ -70,8 +70,9 @@ pub enum Error {
         /// Why.
         source: BoxError,
     },
-    /// `--verify` found unpublishable metadata in the discovered catalog (each problem is printed).
-    #[error("verify: the discovered catalog has {errors} error(s); see the lines above")]
+    /// `--verify` found problems: unpublishable metadata in the discovered catalog, or a catalog
+    /// file that does not load (each problem is printed).
+    #[error("verify: {errors} error(s); see the lines above")]
     VerifyFailed {
         /// How many problems of severity error.
         errors: usize,

@@ -312,7 +312,8 @@ fn verify(cli: &Cli, discovered: &Catalog, sink: &mut dyn Write) -> Result<(), E
             };
             if let Err(e) = load_catalog(&alone, discovered) {
                 errors += 1;
-                lines.push(format!("error: {flag} {}: {e}", path.display()));
+                // `e` names the file already.
+                lines.push(format!("error: {flag}: {e}"));
             }
         }
     }
