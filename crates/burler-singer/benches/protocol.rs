@@ -1,12 +1,16 @@
-//! Hot-path costs of the Singer protocol layer: encoding a RECORD line, parsing a message stream,
+//! Hot-path costs of the Singer protocol layer: encoding a RECORD line, parsing a message stream
+//! (owned, raw, and serde's internally tagged enum as the baseline the one-pass parser replaced),
 //! and catalog field selection.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use burler_singer::{Catalog, FieldSelection, MessageReader, RecordEncoder};
+use burler_singer::{
+    ActivateVersionMessage, BatchMessage, Catalog, FieldSelection, Message, MessageReader,
+    RawMessage, RecordEncoder, RecordMessage, SchemaMessage, StateMessage, raw_messages,
+};
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// A postal address (mirrors tap-bench's `Address`).
@@ -176,6 +180,103 @@ fn bench_parse(c: &mut Criterion) {
             n
         })
     });
+    group.bench_function(format!("message_reader_next_raw_{lines}_lines"), |b| {
+        b.iter(|| {
+            let mut reader = MessageReader::new(black_box(buf.as_slice()));
+            let mut n = 0usize;
+            while let Some(message) = reader.next_raw() {
+                message.unwrap();
+                n += 1;
+            }
+            assert_eq!(n, lines);
+            n
+        })
+    });
+    group.bench_function(format!("raw_messages_in_memory_{lines}_lines"), |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for (_, message) in raw_messages(black_box(buf.as_slice())) {
+                black_box(message.unwrap());
+                n += 1;
+            }
+            assert_eq!(n, lines);
+            n
+        })
+    });
+    group.finish();
+}
+
+/// `Message::parse` as it was: serde's internally tagged enum, which buffers every message into
+/// a tree of its own before it dispatches on `"type"`. Kept as the baseline.
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+#[allow(dead_code)] // only parsed
+enum TaggedMessage {
+    #[serde(rename = "SCHEMA")]
+    Schema(SchemaMessage),
+    #[serde(rename = "RECORD")]
+    Record(RecordMessage),
+    #[serde(rename = "STATE")]
+    State(StateMessage),
+    #[serde(rename = "ACTIVATE_VERSION")]
+    ActivateVersion(ActivateVersionMessage),
+    #[serde(rename = "BATCH")]
+    Batch(BatchMessage),
+}
+
+/// RECORD lines of the 12-field workload only, as tap-bench writes them.
+fn record_lines() -> Vec<String> {
+    let encoder = RecordEncoder::new("events");
+    (1..=1000u64)
+        .map(|id| {
+            let mut line = Vec::new();
+            encoder
+                .encode(&mut line, &event(id), None, Some(TIME_EXTRACTED))
+                .unwrap();
+            line.pop();
+            String::from_utf8(line).unwrap()
+        })
+        .collect()
+}
+
+fn bench_parse_records(c: &mut Criterion) {
+    let lines = record_lines();
+    let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let mut group = c.benchmark_group("parse_record_lines");
+    configure(&mut group);
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("serde_tagged_enum (Message::parse before)", |b| {
+        b.iter(|| {
+            for line in black_box(&lines) {
+                let m: TaggedMessage = serde_json::from_str(line).unwrap();
+                black_box(&m);
+            }
+        })
+    });
+    group.bench_function("message_parse (owned, record as a tree)", |b| {
+        b.iter(|| {
+            for line in black_box(&lines) {
+                black_box(Message::parse(line).unwrap());
+            }
+        })
+    });
+    group.bench_function("raw_message_parse (record borrowed)", |b| {
+        b.iter(|| {
+            for line in black_box(&lines) {
+                black_box(RawMessage::parse(line).unwrap());
+            }
+        })
+    });
+    group.bench_function("raw_message_parse_and_key_field", |b| {
+        b.iter(|| {
+            for line in black_box(&lines) {
+                let RawMessage::Record(r) = RawMessage::parse(line).unwrap() else {
+                    unreachable!()
+                };
+                black_box(r.fields(&["id"]).unwrap());
+            }
+        })
+    });
     group.finish();
 }
 
@@ -254,5 +355,11 @@ fn bench_selection(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_encode, bench_parse, bench_selection);
+criterion_group!(
+    benches,
+    bench_encode,
+    bench_parse,
+    bench_parse_records,
+    bench_selection
+);
 criterion_main!(benches);

@@ -25,12 +25,12 @@ pub mod visitor;
 pub use catalog::{Catalog, CatalogEntry, ReplicationMethod};
 pub use error::ProtocolError;
 pub use message::{
-    ActivateVersionMessage, BatchEncoding, BatchMessage, Message, RecordEncoder, RecordMessage,
-    SchemaMessage, StateMessage, format_time_extracted,
+    ActivateVersionMessage, BatchEncoding, BatchMessage, Message, RawMessage, RawRecord,
+    RecordEncoder, RecordMessage, SchemaMessage, StateMessage, format_time_extracted,
 };
 pub use metadata::{Breadcrumb, Inclusion, Metadata, keys};
 pub use metrics::{Metric, MetricKind, parse_metric_line};
-pub use reader::{MessageReader, ReadError, read_messages};
+pub use reader::{MessageReader, RawLines, ReadError, raw_messages, read_messages};
 pub use selection::FieldSelection;
 pub use state::{State, StreamBookmark};
 pub use verify::{ProblemKind, Severity, VerifyProblem, verify_catalog};

@@ -12,9 +12,13 @@ use serde_json::Value;
 use crate::error::ProtocolError;
 
 mod capture;
+mod parse;
 
-/// One Singer message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub use parse::{RawMessage, RawRecord};
+
+/// One Singer message. Written with `"type"` first; read in one pass (`Deserialize` is written by
+/// hand: `"type"` is peeked, then the rest goes straight into the variant's struct).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum Message {
     /// `SCHEMA`: a stream's JSON Schema and keys.
@@ -118,44 +122,49 @@ fn ser_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::
     }
 }
 
+/// Reads `time_extracted` (RFC 3339, any offset) without copying the text.
 fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    let Some(text) = Option::<String>::deserialize(d)? else {
-        return Ok(None);
-    };
-    DateTime::parse_from_rfc3339(&text)
-        .map(|t| Some(t.with_timezone(&Utc)))
-        .map_err(|e| serde::de::Error::custom(format!("time_extracted {text:?}: {e}")))
+    struct TimeText;
+    impl<'de> serde::de::Visitor<'de> for TimeText {
+        type Value = Option<DateTime<Utc>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an RFC 3339 date-time or null")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|e| E::custom(format!("time_extracted {text:?}: {e}")))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    d.deserialize_option(TimeText)
+}
+
+/// The error for a RECORD whose `"record"` is not an object.
+fn not_an_object(stream: &str) -> ProtocolError {
+    ProtocolError::shape(
+        "message",
+        format!("RECORD of stream {stream} must hold an object in \"record\""),
+    )
 }
 
 impl Message {
     /// Parses one line.
     pub fn parse(line: &str) -> Result<Message, ProtocolError> {
-        let message: Message = serde_json::from_str(line).map_err(|e| {
-            let problem = e.to_string();
-            // serde's "unknown variant" names our Rust variants; say it in Singer's terms.
-            let problem = if problem.starts_with("unknown variant") {
-                let ty = serde_json::from_str::<Value>(line)
-                    .ok()
-                    .and_then(|v| v.get("type").cloned())
-                    .unwrap_or(Value::Null);
-                format!("unknown message type {ty}")
-            } else if problem.starts_with("missing field `type`") {
-                "message has no \"type\"".to_owned()
-            } else {
-                problem
-            };
-            ProtocolError::shape("message", problem)
-        })?;
+        let message = Message::parse_line(line)
+            .map_err(|e| ProtocolError::shape("message", e.to_string()))?;
         if let Message::Record(r) = &message
             && !r.record.is_object()
         {
-            return Err(ProtocolError::shape(
-                "message",
-                format!(
-                    "RECORD of stream {} must hold an object in \"record\"",
-                    r.stream
-                ),
-            ));
+            return Err(not_an_object(&r.stream));
         }
         Ok(message)
     }

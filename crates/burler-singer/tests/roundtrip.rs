@@ -1,7 +1,7 @@
-//! Property tests: any record and state survive a write/parse round trip, and the record hot path
+//! Property tests: any record and state survive a write/parse round trip (owned and raw), and the record hot path
 //! writes exactly what the message writer writes.
 
-use burler_singer::{Message, RecordEncoder, RecordMessage, StateMessage};
+use burler_singer::{Message, RawMessage, RecordEncoder, RecordMessage, StateMessage};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -37,6 +37,7 @@ proptest! {
     fn records_round_trip(record in json_object(), stream in "[a-z_\"é]{1,10}", version in proptest::option::of(any::<i64>())) {
         let m = Message::Record(RecordMessage { stream: stream.clone(), record: record.clone(), version, time_extracted: None });
         prop_assert_eq!(Message::parse(&m.to_line()).unwrap(), m.clone());
+        prop_assert_eq!(RawMessage::parse(&m.to_line()).unwrap().into_message().unwrap(), m.clone());
         let mut fast = Vec::new();
         RecordEncoder::new(&stream).encode(&mut fast, &record, version, None).unwrap();
         prop_assert_eq!(String::from_utf8(fast).unwrap(), format!("{}\n", m.to_line()));
