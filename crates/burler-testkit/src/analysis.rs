@@ -1,6 +1,7 @@
 //! What one sync wrote, judged message by message: order (SCHEMA before RECORD, ACTIVATE_VERSION
 //! after SCHEMA), records against their stream's schema (each schema compiled once), key
-//! properties present and unique, replication key present, STATE parsing; plus per-stream facts
+//! properties present and unique, replication key present, STATE values (an object; a shape the
+//! checks do not understand is a warning, see [`crate::bookmarks`]); plus per-stream facts
 //! (record counts, replication-key range, observed schema) that later checks use.
 
 use std::collections::{HashMap, HashSet};
@@ -8,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use burler_singer::{Catalog, Message, ReplicationMethod, State, keys};
 use serde_json::Value;
 
+use crate::bookmarks::{Bookmark, currently_syncing, json_kind, read_bookmark};
 use crate::compare::{KeyValue, compare_json};
 use crate::observed::ObservedSchema;
 
@@ -49,6 +51,10 @@ pub struct StreamFacts {
     pub key_properties: Vec<String>,
     /// The replication key, for incremental streams.
     pub replication_key: Option<String>,
+    /// The names a singer-python tap may keep the bookmark under: the replication key, the
+    /// catalog's `replication-key` and `valid-replication-keys`, the SCHEMA's
+    /// `bookmark_properties`.
+    pub bookmark_keys: Vec<String>,
     /// RECORD messages.
     pub records: u64,
     /// Smallest replication-key value.
@@ -76,8 +82,11 @@ pub struct SyncAnalysis {
     pub keys: Findings,
     /// Missing replication keys.
     pub replication_keys: Findings,
-    /// STATE values that do not parse.
+    /// STATE values that are not JSON objects.
     pub states: Findings,
+    /// STATE values in a shape the checks do not understand, and `currently_syncing` naming no
+    /// stream of the catalog.
+    pub state_warnings: Findings,
     /// Number of STATE messages.
     pub state_count: usize,
     /// The last STATE value.
@@ -116,6 +125,20 @@ impl SyncAnalysis {
         if let Some(entry) = catalog.and_then(|c| c.streams.iter().find(|e| e.stream == stream)) {
             facts.key_properties = entry.key_properties.clone();
             facts.replication_key = catalog_replication_key(entry);
+            let valid = entry
+                .metadata
+                .get(
+                    &burler_singer::Breadcrumb::root(),
+                    keys::VALID_REPLICATION_KEYS,
+                )
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned);
+            let names = facts.replication_key.clone().into_iter();
+            let names = names.chain(entry.replication_key()).chain(valid);
+            add_names(&mut facts.bookmark_keys, names);
         }
         self.streams.push((stream.to_owned(), facts));
         index.insert(stream.to_owned(), self.streams.len() - 1);
@@ -143,6 +166,9 @@ impl SyncAnalysis {
                 {
                     facts.replication_key = Some(first.clone());
                 }
+                let declared = facts.replication_key.clone().into_iter();
+                let declared = declared.chain(m.bookmark_properties.iter().flatten().cloned());
+                add_names(&mut facts.bookmark_keys, declared);
                 match compile(&m.schema) {
                     Ok(v) => facts.validator = Some(v),
                     Err(e) => {
@@ -157,13 +183,32 @@ impl SyncAnalysis {
                 self.needs_schema(line, "ACTIVATE_VERSION", &m.stream, catalog, index)
             }
             Message::Batch(m) => self.needs_schema(line, "BATCH", &m.stream, catalog, index),
-            Message::State(m) => {
-                self.state_count += 1;
-                if let Err(e) = State::from_value(m.value.clone()) {
-                    self.states.push(format!("line {line}: {e}"));
-                }
-                self.last_state = Some(m.value.clone());
+            Message::State(m) => self.state(line, &m.value, catalog),
+        }
+    }
+
+    fn state(&mut self, line: u64, value: &Value, catalog: Option<&Catalog>) {
+        self.state_count += 1;
+        self.last_state = Some(value.clone());
+        if !value.is_object() {
+            self.states.push(format!(
+                "line {line}: the value is {}, not a JSON object",
+                json_kind(value)
+            ));
+            return;
+        }
+        if let Err(e) = State::from_value(value.clone()) {
+            self.state_warnings
+                .push(format!("line {line}: shape not understood: {e}"));
+        }
+        match currently_syncing(value) {
+            Ok(Some(id)) if catalog.is_some_and(|c| c.get(id).is_none()) => {
+                self.state_warnings.push(format!(
+                    "line {line}: currently_syncing {id:?} is not a stream of the catalog"
+                ))
             }
+            Ok(_) => {}
+            Err(e) => self.state_warnings.push(format!("line {line}: {e}")),
         }
     }
 
@@ -295,36 +340,23 @@ pub fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
     }
 }
 
-/// The bookmark range of `stream` in a state: its `replication_key_value`, or the smallest and
-/// largest of its partitions' values. Returns `(lowest, highest)`.
-pub fn bookmark_range(state: &Value, stream: &str) -> Option<(Value, Value)> {
-    let state = State::from_value(state.clone()).ok()?;
-    let b = state.bookmark(stream)?;
-    if let Some(v) = &b.replication_key_value {
-        return Some((v.clone(), v.clone()));
+/// Adds the names not yet in `list`, keeping their order.
+fn add_names(list: &mut Vec<String>, names: impl Iterator<Item = String>) {
+    for name in names {
+        if !list.contains(&name) {
+            list.push(name);
+        }
     }
-    let values: Vec<&Value> = b
-        .partitions
-        .iter()
-        .flatten()
-        .filter_map(|p| p.get("replication_key_value"))
-        .filter(|v| KeyValue::from_json(v).is_some())
-        .collect();
-    let first = (*values.first()?).clone();
-    let (lo, hi) = values.iter().fold((first.clone(), first), |(lo, hi), v| {
-        let lo = if compare_json(v, &lo) == Some(std::cmp::Ordering::Less) {
-            (*v).clone()
-        } else {
-            lo
-        };
-        let hi = if compare_json(v, &hi) == Some(std::cmp::Ordering::Greater) {
-            (*v).clone()
-        } else {
-            hi
-        };
-        (lo, hi)
-    });
-    Some((lo, hi))
+}
+
+/// The bookmark range `(lowest, highest)` of `stream` in a state, in any shape
+/// [`read_bookmark`] reads; `keys` are the names a singer-python tap may use (see
+/// [`StreamFacts::bookmark_keys`]). `None` when there is no readable value.
+pub fn bookmark_range(state: &Value, stream: &str, keys: &[&str]) -> Option<(Value, Value)> {
+    match read_bookmark(state, stream, keys) {
+        Bookmark::Read(r) => Some((r.lowest, r.highest)),
+        Bookmark::None | Bookmark::Unreadable(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -372,7 +404,7 @@ mod tests {
             (2, Some(json!("2024-01-01")), Some(json!("2024-01-02")))
         );
         assert_eq!(
-            bookmark_range(a.last_state.as_ref().unwrap(), "s"),
+            bookmark_range(a.last_state.as_ref().unwrap(), "s", &[]),
             Some((json!("2024-01-02"), json!("2024-01-02")))
         );
     }
@@ -388,6 +420,7 @@ mod tests {
                 json!({"type": "RECORD", "stream": "s", "record": {"at": "z"}}),
                 json!({"type": "ACTIVATE_VERSION", "stream": "t", "version": 1}),
                 json!({"type": "STATE", "value": {"bookmarks": []}}),
+                json!({"type": "STATE", "value": [1]}),
             ]),
             None,
         );
@@ -412,7 +445,21 @@ mod tests {
             a.replication_keys.lines,
             ["s line 4: no value for replication key \"at\""]
         );
-        assert_eq!(a.states.count, 1);
+        assert_eq!(
+            a.states.lines,
+            ["line 8: the value is an array, not a JSON object"]
+        );
+        assert_eq!(a.state_warnings.count, 1);
+        assert!(
+            a.state_warnings.lines[0].starts_with("line 7: shape not understood"),
+            "{:?}",
+            a.state_warnings
+        );
+        assert_eq!(
+            a.stream("s").unwrap().bookmark_keys,
+            ["at"],
+            "from bookmark_properties"
+        );
     }
 
     #[test]
@@ -435,9 +482,9 @@ mod tests {
             {"context": {"f": "a"}, "replication_key_value": "2024-02-03T00:00:00Z"},
             {"context": {"f": "b"}, "replication_key_value": "2024-02-01T00:00:00Z"}]}}});
         assert_eq!(
-            bookmark_range(&state, "e"),
+            bookmark_range(&state, "e", &[]),
             Some((json!("2024-02-01T00:00:00Z"), json!("2024-02-03T00:00:00Z")))
         );
-        assert_eq!(bookmark_range(&state, "x"), None);
+        assert_eq!(bookmark_range(&state, "x", &[]), None);
     }
 }

@@ -44,11 +44,13 @@
 //! ```
 
 pub mod analysis;
+pub mod bookmarks;
 pub mod compare;
 pub mod observed;
 pub mod ordering;
 pub mod report;
 pub mod runner;
+mod state_checks;
 pub mod suite;
 /// Catalog verification, from the protocol crate (the framework's `--verify` flag uses it too).
 pub use burler_singer::verify;

@@ -18,19 +18,13 @@ use std::time::Duration;
 use burler_singer::{Catalog, Message, ReadError, keys, parse_metric_line};
 use serde_json::Value;
 
-use crate::analysis::{Findings, SyncAnalysis, bookmark_range};
-use crate::compare::{KeyValue, compare_json};
-use crate::report::{BookmarkAdvance, Check, Report, Status};
-use crate::runner::{BinaryTap, RunInput, TapOutput, TapRunner};
+use crate::analysis::{Findings, SyncAnalysis};
+use crate::report::{Check, Report, Status};
+use crate::runner::{BinaryTap, RunInput, TapRunner};
+use crate::state_checks::{
+    RateRule, bookmark_advance_check, older_than_bookmark_check, state_shape_check,
+};
 use crate::verify::verify_catalog;
-
-/// A minimum bookmark rate (bookmark span per second of run time) for one stream or all.
-#[derive(Debug, Clone, PartialEq)]
-struct RateRule {
-    stream: Option<String>,
-    per_second: f64,
-    level: Status,
-}
 
 /// The standard conformance suite of a tap.
 pub struct TapSuite {
@@ -367,7 +361,15 @@ impl SuiteRun<'_> {
         if self.suite.runner.captures_stderr() {
             self.report.push(metrics_check(&out.stderr, &analysis));
         }
-        self.bookmark_check(&analysis, catalog, state, &out);
+        let (check, advances) = bookmark_advance_check(
+            &analysis,
+            catalog,
+            state,
+            out.duration.as_secs_f64(),
+            &self.suite.rates,
+        );
+        self.report.push(check);
+        self.report.bookmarks = advances;
         self.report.push(drift_check(&analysis));
         self.report.records = analysis
             .streams
@@ -426,62 +428,9 @@ impl SuiteRun<'_> {
             )
         };
         self.report.push(state_check);
-    }
-
-    fn bookmark_check(
-        &mut self,
-        a: &SyncAnalysis,
-        catalog: &Catalog,
-        state: Option<&Value>,
-        out: &TapOutput,
-    ) {
-        let run_seconds = out.duration.as_secs_f64();
-        let mut status = Status::Pass;
-        let mut details = Vec::new();
-        for (stream, facts) in &a.streams {
-            if facts.replication_key.is_none() {
-                continue;
-            }
-            let id = catalog
-                .streams
-                .iter()
-                .find(|e| &e.stream == stream)
-                .map_or(stream.as_str(), |e| e.tap_stream_id.as_str());
-            let before = state.and_then(|s| bookmark_range(s, id)).map(|(_, hi)| hi);
-            let after = a
-                .last_state
-                .as_ref()
-                .and_then(|s| bookmark_range(s, id))
-                .map(|(_, hi)| hi);
-            let mut adv = BookmarkAdvance {
-                stream: stream.clone(),
-                before: before.clone(),
-                after: after.clone(),
-                min_seen: facts.min_key.clone(),
-                max_seen: facts.max_key.clone(),
-                records: facts.records,
-                span: None,
-                unit: None,
-                rate_per_second: None,
-                run_seconds,
-            };
-            let (verdict, line) = judge_advance(&mut adv, &self.suite.rates);
-            status = status.max(verdict);
-            details.push(format!("{stream}: {line}"));
-            self.report.bookmarks.push(adv);
+        if let Some(check) = state_shape_check(a, catalog) {
+            self.report.push(check);
         }
-        let summary = match status {
-            Status::Pass => "every incremental bookmark moved forward",
-            Status::Warn => "bookmarks moved, with warnings",
-            Status::Fail => "a bookmark did not advance as it should",
-        };
-        let summary = if details.is_empty() {
-            "no incremental stream synced"
-        } else {
-            summary
-        };
-        self.report
-            .push(Check::new("bookmarks advance", status, summary).with_details(details));
     }
 
     fn second_run(
@@ -612,7 +561,7 @@ struct FirstRun {
     analysis: SyncAnalysis,
 }
 
-fn findings_check(name: &str, f: &Findings, ok: &str, level: Status) -> Check {
+pub(crate) fn findings_check(name: &str, f: &Findings, ok: &str, level: Status) -> Check {
     if f.is_empty() {
         Check::new(name, Status::Pass, ok)
     } else {
@@ -791,159 +740,6 @@ fn drift_check(a: &SyncAnalysis) -> Check {
         Status::Fail => "records carry fields or types the schema does not declare",
     };
     Check::new("observed schema matches declared", status, summary).with_details(details)
-}
-
-/// Fills the span and rate of `adv` and says whether the bookmark advanced as it should.
-fn judge_advance(adv: &mut BookmarkAdvance, rules: &[RateRule]) -> (Status, String) {
-    let show = |v: &Option<Value>| v.as_ref().map_or("none".to_owned(), ToString::to_string);
-    let moved = format!(
-        "{} → {} ({} records)",
-        show(&adv.before),
-        show(&adv.after),
-        adv.records
-    );
-    if adv.records == 0 {
-        return (
-            Status::Pass,
-            format!("{moved}: no records, nothing to advance"),
-        );
-    }
-    let Some(after) = adv.after.clone() else {
-        return (
-            Status::Fail,
-            format!("{moved}: records were written but the final state has no bookmark"),
-        );
-    };
-    let older = |a: &Value, b: &Option<Value>| {
-        b.as_ref()
-            .is_some_and(|b| compare_json(a, b) == Some(std::cmp::Ordering::Less))
-    };
-    if older(&after, &adv.before) {
-        return (
-            Status::Fail,
-            format!("{moved}: the bookmark went backwards"),
-        );
-    }
-    let newer_than_before = adv.before.as_ref().is_none_or(|b| {
-        adv.max_seen
-            .as_ref()
-            .is_some_and(|m| compare_json(m, b) == Some(std::cmp::Ordering::Greater))
-    });
-    if adv.before.is_some()
-        && newer_than_before
-        && !older(adv.before.as_ref().unwrap_or(&after), &Some(after.clone()))
-    {
-        return (
-            Status::Fail,
-            format!(
-                "{moved}: did not advance although records up to {} were written",
-                show(&adv.max_seen)
-            ),
-        );
-    }
-    if adv.before.is_none() && older(&after, &adv.min_seen) {
-        return (
-            Status::Fail,
-            format!(
-                "{moved}: the bookmark is older than every record written (oldest {})",
-                show(&adv.min_seen)
-            ),
-        );
-    }
-    let start = adv.before.clone().or_else(|| adv.min_seen.clone());
-    let span = start
-        .as_ref()
-        .and_then(|s| KeyValue::from_json(&after)?.span_since(&KeyValue::from_json(s)?));
-    let mut verdict = if older(&after, &adv.max_seen) {
-        Status::Warn
-    } else {
-        Status::Pass
-    };
-    let mut line = moved;
-    if verdict == Status::Warn {
-        line.push_str(&format!(
-            ": behind the newest record {} (the next run re-reads them)",
-            show(&adv.max_seen)
-        ));
-    }
-    match span {
-        Some(span) => {
-            let rate = span.amount() / adv.run_seconds.max(1e-6);
-            adv.span = Some(span.amount());
-            adv.unit = Some(match span {
-                crate::compare::Span::Seconds(_) => "seconds",
-                crate::compare::Span::Units(_) => "units",
-            });
-            adv.rate_per_second = Some(rate);
-            line.push_str(&format!(
-                ", span {span} in {:.2} s: {rate:.3e}/s",
-                adv.run_seconds
-            ));
-            for rule in rules
-                .iter()
-                .filter(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream))
-            {
-                if rate < rule.per_second {
-                    verdict = verdict.max(rule.level);
-                    line.push_str(&format!(" (below the minimum {:.3e}/s)", rule.per_second));
-                }
-            }
-        }
-        None if rules
-            .iter()
-            .any(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream)) =>
-        {
-            verdict = verdict.max(Status::Warn);
-            line.push_str(", rate not measurable (bookmark is neither a number nor a date-time)");
-        }
-        None => {}
-    }
-    (verdict, line)
-}
-
-fn older_than_bookmark_check(
-    messages: &[(u64, Message)],
-    second: &SyncAnalysis,
-    state: &Value,
-    catalog: &Catalog,
-) -> Check {
-    let mut findings = Findings::default();
-    let mut checked = 0;
-    for (line, m) in messages {
-        let Message::Record(r) = m else { continue };
-        let Some(rk) = second
-            .stream(&r.stream)
-            .and_then(|f| f.replication_key.clone())
-        else {
-            continue;
-        };
-        let id = catalog
-            .streams
-            .iter()
-            .find(|e| e.stream == r.stream)
-            .map_or(r.stream.as_str(), |e| e.tap_stream_id.as_str());
-        let Some((lowest, _)) = bookmark_range(state, id) else {
-            continue;
-        };
-        checked += 1;
-        if let Some(v) = r.record.get(&rk)
-            && compare_json(v, &lowest) == Some(std::cmp::Ordering::Less)
-        {
-            findings.push(format!(
-                "{} line {line}: {rk} {v} is older than the bookmark {lowest}",
-                r.stream
-            ));
-        }
-    }
-    findings_check(
-        "second run: no record older than the bookmark",
-        &findings,
-        &format!(
-            "{} at or after their bookmark",
-            plural(checked, "incremental record")
-        ),
-        Status::Fail,
-    )
 }
 
 fn fewer_records_check(first: &SyncAnalysis, second: &SyncAnalysis) -> Check {
