@@ -1,7 +1,8 @@
 //! `burler check`: a modern `singer-check-tap`. Runs the tap's discovery, verifies the catalog,
-//! syncs every stream (or the given catalog), judges the messages, the metric lines on stderr and
-//! a second run from the final state, then prints one `PASS`/`WARN`/`FAIL` line per check (or
-//! JSON) and exits 1 when a check failed.
+//! syncs every stream (or the given catalog), judges the messages, the state shape, the metric
+//! lines on stderr, resuming from the STATE before each of a spread of cut points, and a second
+//! run from the final state, then prints one `PASS`/`WARN`/`FAIL` line per check (or JSON, see
+//! `report.schema.json`) and exits 1 when a check failed.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -40,6 +41,12 @@ pub struct CheckArgs {
     /// Skip the run with both --properties and --catalog.
     #[arg(long)]
     skip_properties: bool,
+    /// Cut the output at about N lines and resume from the STATE before each (0: skip).
+    #[arg(long, value_name = "N", default_value_t = burler_testkit::resume::DEFAULT_CUTS)]
+    cuts: usize,
+    /// Skip the resume-anywhere check (same as --cuts 0).
+    #[arg(long)]
+    skip_resume: bool,
     /// The tap command: program and leading arguments (Singer flags are added after them).
     #[arg(last = true, required = true, num_args = 1.., value_name = "TAP COMMAND")]
     tap: Vec<OsString>,
@@ -64,6 +71,11 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     if args.skip_properties {
         suite = suite.skip_properties_check();
     }
+    suite = if args.skip_resume {
+        suite.skip_resume_check()
+    } else {
+        suite.resume_cuts(args.cuts)
+    };
     let report = suite.run();
     if args.json {
         println!("{:#}", report.to_json());

@@ -47,6 +47,18 @@ fn main() -> ExitCode {
             "a_slow_bookmark_fails_the_minimum_rate",
             a_slow_bookmark_fails_the_minimum_rate,
         ),
+        (
+            "a_tree_committing_parents_before_children_fails_to_resume",
+            a_tree_committing_parents_before_children_fails_to_resume,
+        ),
+        (
+            "a_tree_committing_after_children_resumes_anywhere",
+            a_tree_committing_after_children_resumes_anywhere,
+        ),
+        (
+            "every_report_validates_against_the_documented_schema",
+            every_report_validates_against_the_documented_schema,
+        ),
     ];
     let filters: Vec<String> = std::env::args()
         .skip(1)
@@ -133,6 +145,8 @@ fn a_burler_tap_passes() {
         "key properties present and unique",
         "replication key present",
         "state messages parse",
+        "state shape understood",
+        "resume from any cut",
         "metric lines",
         "bookmarks advance",
         "observed schema matches declared",
@@ -320,6 +334,95 @@ fn a_slow_bookmark_fails_the_minimum_rate() {
     assert!(report.contains("below the minimum 1.000e15/s"), "{report}");
 }
 
+fn a_tree_committing_parents_before_children_fails_to_resume() {
+    let f = Files::new();
+    let out = check(
+        "tree-bug",
+        &["--config", &f.json("config.json", &json!({}))],
+    );
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let line = line_of(&report, "resume from any cut");
+    assert!(
+        line.starts_with("FAIL ") && line.contains("lose records of order_lines"),
+        "{report}"
+    );
+    let detail = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("order_lines: cut after line "))
+        .unwrap_or_else(|| panic!("no failing cut named:\n{report}"));
+    assert!(
+        detail.contains("resumed from the STATE of line")
+            && detail.contains("keys missing, e.g. {\"id\":")
+            && detail.contains("state {\"bookmarks\":{\"orders\""),
+        "{detail}"
+    );
+    // Everything else about the tap is fine: only the resume check fails.
+    assert_eq!(
+        report.matches("\nFAIL ").count() + usize::from(report.starts_with("FAIL")),
+        1,
+        "{report}"
+    );
+}
+
+fn a_tree_committing_after_children_resumes_anywhere() {
+    let f = Files::new();
+    let config = f.json("config.json", &json!({}));
+    let out = check("tree-good", &["--config", &config]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    let line = line_of(&report, "resume from any cut");
+    assert!(
+        line.starts_with("PASS ") && line.contains("every key"),
+        "{report}"
+    );
+    let cuts = |line: &str| -> usize {
+        let (_, rest) = line.split_once("resume from any cut: ").unwrap();
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(cuts(line) >= 20, "{line}");
+    let out = check("tree-good", &["--cuts", "3", "--config", &config]);
+    let report = text(&out.stdout);
+    assert!(
+        (3..=4).contains(&cuts(line_of(&report, "resume from any cut"))),
+        "{report}"
+    );
+    let out = check("tree-bug", &["--skip-resume", "--config", &config]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(!report.contains("resume from any cut"), "{report}");
+}
+
+fn every_report_validates_against_the_documented_schema() {
+    let schema: Value = serde_json::from_str(include_str!("../report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let f = Files::new();
+    let config = f.json("config.json", &json!({}));
+    for (kind, extra) in [
+        ("good", &[][..]),
+        ("broken", &[][..]),
+        ("tree-bug", &[][..]),
+        ("tree-good", &["--skip-resume"][..]),
+        ("hang", &["--timeout", "1"][..]),
+    ] {
+        let mut args = vec!["--json", "--config", &config];
+        args.extend(extra);
+        let out = check(kind, &args);
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{kind}: not JSON ({e}): {}", text(&out.stdout)));
+        let errors: Vec<String> = validator
+            .iter_errors(&report)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{kind}: {errors:#?}");
+        assert_eq!(out.status.success(), report["passed"] == true, "{kind}");
+    }
+    let mut drifted: Value =
+        serde_json::from_slice(&check("good", &["--json", "--config", &config]).stdout).unwrap();
+    drifted["checks"][0]["name"] = json!("a check nobody documented");
+    assert!(!validator.is_valid(&drifted), "the schema pins check names");
+}
+
 /// The taps this binary becomes when `BURLER_FIXTURE_TAP` is set.
 mod fixture {
     use super::*;
@@ -330,6 +433,8 @@ mod fixture {
         match kind {
             "good" => good_tap().run(),
             "broken" => broken_tap(),
+            "tree-good" => tree_tap(false),
+            "tree-bug" => tree_tap(true),
             "hang" => {
                 std::thread::sleep(std::time::Duration::from_secs(60));
                 ExitCode::SUCCESS
@@ -445,6 +550,81 @@ mod fixture {
             "INFO METRIC: {{\"type\": \"counter\", \"metric\": \"record_count\", \"value\": 4, \"tags\": {{\"endpoint\": \"items\"}}}}"
         );
         eprintln!("INFO METRIC: {{not a metric");
+        ExitCode::SUCCESS
+    }
+
+    /// A hand-written parent → child tap: `orders` (INCREMENTAL on `updated_at`) and
+    /// `order_lines` (child of orders, two per order). Correct, it writes each order, its lines,
+    /// then the STATE covering them. With `bug`, it commits the orders' bookmark after the orders
+    /// and writes the lines only after all orders (as the framework did before its engine
+    /// rewrite): a run resumed from such a STATE never asks for those lines.
+    fn tree_tap(bug: bool) -> ExitCode {
+        let args: Vec<String> = std::env::args().collect();
+        let entry = |id: &str, extra: Value| {
+            let mut root = json!({"inclusion": "available", "table-key-properties": ["id"]});
+            root.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"tap_stream_id": id, "stream": id, "key_properties": ["id"],
+                "schema": {"type": "object", "properties": {"id": {"type": "integer"},
+                    "updated_at": {"type": "string", "format": "date-time"}}},
+                "metadata": [{"breadcrumb": [], "metadata": root},
+                    {"breadcrumb": ["properties", "id"], "metadata": {"inclusion": "automatic"}},
+                    {"breadcrumb": ["properties", "updated_at"], "metadata": {"inclusion": "automatic"}}]})
+        };
+        if args.iter().any(|a| a == "--discover") {
+            let orders = entry(
+                "orders",
+                json!({"valid-replication-keys": ["updated_at"],
+                "forced-replication-method": "INCREMENTAL", "replication-key": "updated_at"}),
+            );
+            let lines = entry(
+                "order_lines",
+                json!({"parent-tap-stream-id": "orders",
+                "forced-replication-method": "FULL_TABLE"}),
+            );
+            println!("{}", json!({"streams": [orders, lines]}));
+            return ExitCode::SUCCESS;
+        }
+        let since = args
+            .iter()
+            .position(|a| a == "--state")
+            .and_then(|i| std::fs::read_to_string(&args[i + 1]).ok())
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .and_then(|s| {
+                s["bookmarks"]["orders"]["replication_key_value"]
+                    .as_str()
+                    .map(str::to_owned)
+            });
+        let at = |hour: u32| format!("2024-01-01T{hour:02}:00:00Z");
+        let schema = |s: &str| json!({"type": "SCHEMA", "stream": s, "key_properties": ["id"], "schema": entry(s, json!({}))["schema"]});
+        let record = |s: &str, id: u32, hour: u32| json!({"type": "RECORD", "stream": s, "record": {"id": id, "updated_at": at(hour)}});
+        let state = |hour: u32| json!({"type": "STATE", "value": {"bookmarks": {"orders": {"replication_key": "updated_at", "replication_key_value": at(hour)}}}});
+        let orders: Vec<u32> = (1..=10)
+            .filter(|h| since.as_deref().is_none_or(|s| at(*h).as_str() > s))
+            .collect();
+        let mut out = vec![schema("orders"), schema("order_lines")];
+        let lines = |o: u32| {
+            [
+                record("order_lines", o * 10, o),
+                record("order_lines", o * 10 + 1, o),
+            ]
+        };
+        for &o in &orders {
+            out.push(record("orders", o, o));
+            if !bug {
+                out.extend(lines(o));
+            }
+            if !bug || o % 5 == 0 {
+                out.push(state(o));
+            }
+        }
+        if bug {
+            out.extend(orders.iter().flat_map(|&o| lines(o)));
+        }
+        for m in out {
+            println!("{m}");
+        }
         ExitCode::SUCCESS
     }
 }

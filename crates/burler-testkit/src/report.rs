@@ -86,6 +86,9 @@ pub struct BookmarkAdvance {
     pub run_seconds: f64,
 }
 
+/// The version of [`Report::to_json`]'s shape; fields are only added with a new version.
+pub const REPORT_VERSION: u32 = 1;
+
 /// Everything a suite or `burler check` found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
@@ -97,6 +100,8 @@ pub struct Report {
     pub bookmarks: Vec<BookmarkAdvance>,
     /// Records per stream in the first sync.
     pub records: Vec<(String, u64)>,
+    /// The resume-anywhere check's cuts (`None` when it was skipped).
+    pub resume: Option<crate::resume::ResumeReport>,
 }
 
 impl Report {
@@ -130,10 +135,12 @@ impl Report {
         self.bookmarks.iter().find(|b| b.stream == stream)
     }
 
-    /// The report as JSON.
+    /// The report as JSON, in the shape `burler check --json` documents (its
+    /// `report.schema.json`), version [`REPORT_VERSION`].
     pub fn to_json(&self) -> Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(obj) = v.as_object_mut() {
+            obj.insert("report_version".into(), Value::from(REPORT_VERSION));
             obj.insert("passed".into(), Value::from(self.passed()));
             obj.insert(
                 "summary".into(),

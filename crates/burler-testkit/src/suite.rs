@@ -20,7 +20,8 @@ use serde_json::Value;
 
 use crate::analysis::{Findings, SyncAnalysis};
 use crate::report::{Check, Report, Status};
-use crate::runner::{BinaryTap, RunInput, TapRunner};
+use crate::resume::ResumeCheck;
+use crate::runner::{BinaryTap, RunInput, TapOutput, TapRunner};
 use crate::state_checks::{
     RateRule, bookmark_advance_check, older_than_bookmark_check, state_shape_check,
 };
@@ -35,6 +36,7 @@ pub struct TapSuite {
     rates: Vec<RateRule>,
     second_run: bool,
     properties_check: bool,
+    resume: Option<ResumeCheck>,
 }
 
 /// A JSON input given as a value or a file.
@@ -94,6 +96,7 @@ impl TapSuite {
             rates: Vec::new(),
             second_run: true,
             properties_check: true,
+            resume: Some(ResumeCheck::new()),
         }
     }
 
@@ -157,6 +160,25 @@ impl TapSuite {
     /// Skips the second sync from the final state.
     pub fn skip_second_run(mut self) -> Self {
         self.second_run = false;
+        self
+    }
+
+    /// Tries `n` cut points in the resume-anywhere check (default
+    /// [`DEFAULT_CUTS`](crate::resume::DEFAULT_CUTS)); `0` turns it off.
+    pub fn resume_cuts(mut self, n: usize) -> Self {
+        self.resume = (n > 0).then(|| ResumeCheck::new().cuts(n));
+        self
+    }
+
+    /// Runs this resume check (cut points of its own) instead of the default one.
+    pub fn resume_check(mut self, check: ResumeCheck) -> Self {
+        self.resume = Some(check);
+        self
+    }
+
+    /// Skips the resume-anywhere check ([`ResumeCheck`]).
+    pub fn skip_resume_check(mut self) -> Self {
+        self.resume = None;
         self
     }
 
@@ -236,25 +258,8 @@ impl SuiteRun<'_> {
             },
             None => None,
         };
-        let discovered = self.discover(&config);
-        let catalog = match self.suite.catalog.clone() {
-            Some(c) => {
-                let Some((_, value)) = self.input("catalog", &c) else {
-                    return;
-                };
-                match Catalog::from_value(value) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        return self
-                            .fail("catalog", format!("the given catalog does not parse: {e}"));
-                    }
-                }
-            }
-            None => {
-                let Some(mut c) = discovered else { return };
-                c.select_all();
-                c
-            }
+        let Some(catalog) = self.catalog(&config) else {
+            return;
         };
         let catalog_path = match self.write(
             "selected-catalog.json",
@@ -268,6 +273,14 @@ impl SuiteRun<'_> {
             input = input.state(path);
         }
         let first = self.sync("sync", &input, &catalog, state.as_ref().map(|(_, v)| v));
+        if let Some(first) = &first
+            && let Some(resume) = &self.suite.resume
+        {
+            let outcome =
+                resume.run_with_full(&*self.suite.runner, &input, &first.output, Some(&catalog));
+            self.report.push(outcome.to_check());
+            self.report.resume = Some(outcome);
+        }
         if let Some(first) = first
             && self.suite.second_run
         {
@@ -275,6 +288,25 @@ impl SuiteRun<'_> {
         }
         if self.suite.properties_check {
             self.properties_and_catalog(&config, &catalog);
+        }
+    }
+
+    /// Discovers, then the catalog to sync with: the given one, else the discovered one with
+    /// every stream selected. `None` (with a failed check) when there is none.
+    fn catalog(&mut self, config: &Path) -> Option<Catalog> {
+        let discovered = self.discover(config);
+        let Some(given) = self.suite.catalog.clone() else {
+            let mut c = discovered?;
+            c.select_all();
+            return Some(c);
+        };
+        let (_, value) = self.input("catalog", &given)?;
+        match Catalog::from_value(value) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.fail("catalog", format!("the given catalog does not parse: {e}"));
+                None
+            }
         }
     }
 
@@ -376,7 +408,10 @@ impl SuiteRun<'_> {
             .iter()
             .map(|(n, f)| (n.clone(), f.records))
             .collect();
-        Some(FirstRun { analysis })
+        Some(FirstRun {
+            analysis,
+            output: out,
+        })
     }
 
     fn message_checks(&mut self, a: &SyncAnalysis, catalog: &Catalog) {
@@ -556,9 +591,10 @@ impl SuiteRun<'_> {
     }
 }
 
-/// What the second run compares against.
+/// What the second run and the resume check compare against.
 struct FirstRun {
     analysis: SyncAnalysis,
+    output: TapOutput,
 }
 
 pub(crate) fn findings_check(name: &str, f: &Findings, ok: &str, level: Status) -> Check {
