@@ -8,11 +8,16 @@
 #   target-duckdb         target-duckdb 0.8.0 + duckdb 1.1.3  requirements/target-duckdb.txt
 #   meltano               meltano 4.4.1                       requirements/meltano.txt
 #   tap-spreadsheets      tap-spreadsheets 1.1.2 (3rd-party)  requirements/tap-spreadsheets.txt
+#   tap-s3-csv            tap-s3-csv 2.3.1 (singer-io)       requirements/tap-s3-csv.txt
+#   pipelinewise-tap-s3-csv  pipelinewise-tap-s3-csv 3.0.1     requirements/pipelinewise-tap-s3-csv.txt
+#   moto                  moto 5.2.5 (S3 server for the two above, loopback only)  requirements/moto.txt
+#   singer-python         singer-python 5.13.0 (runs singer-python-tap/)  requirements/singer-python.txt
 #
 # Tried and rejected (CPython 3.11): target-sqlite 0.2.0 (its SQLAlchemy 1.2.12 uses
 # collections.MutableMapping: ImportError at start); target-duckdb with duckdb 2.0.1 (lost the first
 # row of a batch, orders id=1, in its CSV COPY: hence duckdb==1.1.3); not on PyPI: meltanolabs-target-sqlite,
 # meltanolabs-tap-csv, tap-csv. tap-csv-folder 0.0.1a1 installs but is an alpha.
+# tap-test-data-generator 1.4.0 (singer-python) pins exrex 0.10.5, which does not import on 3.11.
 #
 # Each requirements file is the full `pip freeze` of a venv verified on CPython 3.11,
 # so installs are reproducible and need no dependency backtracking.
@@ -24,7 +29,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VENVS=${BURLER_VENVS:-$HOME/.cache/burler-venvs}
 PYTHON=${PYTHON:-python3}
-ALL_VENVS=(target-jsonl target-csv target-duckdb meltano tap-spreadsheets)
+ALL_VENVS=(target-jsonl target-csv target-duckdb meltano tap-spreadsheets tap-s3-csv
+    pipelinewise-tap-s3-csv moto singer-python)
 MARKER=.burler-requirements.txt
 
 build_venv() {

@@ -41,6 +41,10 @@ pub struct CheckArgs {
     /// Skip the run with both --properties and --catalog.
     #[arg(long)]
     skip_properties: bool,
+    /// Pass the catalog as --properties (the legacy flag) instead of --catalog, for older taps
+    /// that read only that one.
+    #[arg(long)]
+    use_properties: bool,
     /// Cut the output at about N lines and resume from the STATE before each (0: skip).
     #[arg(long, value_name = "N", default_value_t = burler_testkit::resume::DEFAULT_CUTS)]
     cuts: usize,
@@ -70,6 +74,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
     if args.skip_properties {
         suite = suite.skip_properties_check();
+    }
+    if args.use_properties {
+        suite = suite.catalog_as_properties();
     }
     suite = if args.skip_resume {
         suite.skip_resume_check()

@@ -36,6 +36,7 @@ pub struct TapSuite {
     rates: Vec<RateRule>,
     second_run: bool,
     properties_check: bool,
+    catalog_as_properties: bool,
     resume: Option<ResumeCheck>,
 }
 
@@ -96,6 +97,7 @@ impl TapSuite {
             rates: Vec::new(),
             second_run: true,
             properties_check: true,
+            catalog_as_properties: false,
             resume: Some(ResumeCheck::new()),
         }
     }
@@ -179,6 +181,13 @@ impl TapSuite {
     /// Skips the resume-anywhere check ([`ResumeCheck`]).
     pub fn skip_resume_check(mut self) -> Self {
         self.resume = None;
+        self
+    }
+
+    /// Passes the catalog with the legacy `--properties` flag instead of `--catalog`, for older
+    /// taps that read only that one.
+    pub fn catalog_as_properties(mut self) -> Self {
+        self.catalog_as_properties = true;
         self
     }
 
@@ -268,7 +277,7 @@ impl SuiteRun<'_> {
             Ok(p) => p,
             Err(e) => return self.fail("setup", e),
         };
-        let mut input = RunInput::sync(&config).catalog(&catalog_path);
+        let mut input = self.sync_input(&config, &catalog_path);
         if let Some((path, _)) = &state {
             input = input.state(path);
         }
@@ -288,6 +297,16 @@ impl SuiteRun<'_> {
         }
         if self.suite.properties_check {
             self.properties_and_catalog(&config, &catalog);
+        }
+    }
+
+    /// A sync with `config` and the catalog in `catalog`, passed with the flag the tap reads.
+    fn sync_input(&self, config: &Path, catalog: &Path) -> RunInput {
+        let input = RunInput::sync(config);
+        if self.suite.catalog_as_properties {
+            input.properties(catalog)
+        } else {
+            input.catalog(catalog)
         }
     }
 
@@ -487,11 +506,10 @@ impl SuiteRun<'_> {
             Ok(p) => p,
             Err(e) => return self.fail("second run", e),
         };
-        let out = self.suite.runner.run(
-            &RunInput::sync(config)
-                .catalog(catalog_path)
-                .state(&state_path),
-        );
+        let out = self
+            .suite
+            .runner
+            .run(&self.sync_input(config, catalog_path).state(&state_path));
         let (messages, bad) = out.messages_with_lines();
         let ok = out.succeeded() && bad.is_empty();
         let mut check = Check::new(

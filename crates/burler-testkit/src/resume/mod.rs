@@ -91,11 +91,13 @@ impl ResumeCheck {
     }
 
     /// Runs the tap once with `input` (uninterrupted), then resumes it at every cut point.
-    /// Child streams are known from the catalog `input` names (`--catalog`), when it has one.
+    /// Child streams are known from the catalog `input` names (`--catalog`, else
+    /// `--properties`), when it has one.
     pub fn run(&self, runner: &dyn TapRunner, input: &RunInput) -> ResumeReport {
         let catalog = input
             .catalog
             .as_deref()
+            .or(input.properties.as_deref())
             .and_then(|p| Catalog::from_path(p).ok());
         let full = runner.run(input);
         self.run_with_full(runner, input, &full, catalog.as_ref())
