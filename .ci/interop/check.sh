@@ -5,6 +5,9 @@
 #       tap-spreadsheets (singer-sdk) on .ci/interop/data/products.csv,
 #       tap-s3-csv (singer-io, singer-python) and pipelinewise-tap-s3-csv (PipelineWise) on the
 #         CSV files of .ci/interop/data/s3, served by a moto S3 server on a loopback port;
+#       pipelinewise-tap-postgres (PipelineWise) on data/postgres/shop.sql, in the PostgreSQL of
+#         .ci/postgres.sh (BURLER_TEST_POSTGRES_URL; started here when unset), orders INCREMENTAL
+#         on updated_at, customers FULL_TABLE;
 #   - singer-python-tap/, a small tap written with singer-python's own helpers (write_bookmark,
 #     currently_syncing): the state shape most third-party taps keep (must pass);
 #   - .ci/interop/broken-tap, which must fail with a report naming its faults.
@@ -37,7 +40,8 @@ TIMEOUT=${INTEROP_TIMEOUT:-300}
 RESUME_PENDING=${RESUME_PENDING-tap-rest}
 BROKEN="$REPO/.ci/interop/broken-tap"
 HERE="$REPO/.ci/interop"
-THIRD_PARTY_VENVS=(tap-spreadsheets tap-s3-csv pipelinewise-tap-s3-csv moto singer-python)
+THIRD_PARTY_VENVS=(tap-spreadsheets tap-s3-csv pipelinewise-tap-s3-csv moto singer-python
+    pipelinewise-tap-postgres)
 PASSED=0
 FAILED=0
 
@@ -184,6 +188,46 @@ PY
     rm -rf "$work"
 }
 
+# pipelinewise-tap-postgres on its own database of the CI PostgreSQL: orders INCREMENTAL on
+# updated_at, customers FULL_TABLE (its catalog says so; discovery selects nothing).
+check_postgres_tap() {
+    local label="burler check pipelinewise-tap-postgres $(pinned pipelinewise-tap-postgres pipelinewise-tap-postgres) (PipelineWise)"
+    if [[ -z ${BURLER_TEST_POSTGRES_URL:-} ]]; then
+        # shellcheck disable=SC1091
+        source "$REPO/.ci/postgres.sh" 2>/dev/null || { fail "$label" "no PostgreSQL (.ci/postgres.sh failed)"; return; }
+    fi
+    local url=$BURLER_TEST_POSTGRES_URL re='^postgres(ql)?://([^@/]+)@([^:/]+):([0-9]+)/'
+    [[ $url =~ $re ]] || { fail "$label" "cannot read host and port from $url"; return; }
+    local user=${BASH_REMATCH[2]} host=${BASH_REMATCH[3]} port=${BASH_REMATCH[4]} work
+    work=$(mktemp -d "${TMPDIR:-/tmp}/burler-check.postgres.XXXXXX")
+    local psql=(psql -X -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user")
+    if ! "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'burler_check'" | grep -q 1; then
+        "${psql[@]}" -d postgres -c "CREATE DATABASE burler_check" >"$work/psql.log" 2>&1
+    fi
+    if ! "${psql[@]}" -d burler_check -f "$HERE/data/postgres/shop.sql" >>"$work/psql.log" 2>&1; then
+        fail "$label" "loading data/postgres/shop.sql: $(tail -n 1 "$work/psql.log")"; rm -rf "$work"; return
+    fi
+    echo "{\"host\": \"$host\", \"port\": $port, \"user\": \"$user\", \"password\": \"\", \"dbname\": \"burler_check\", \"filter_schemas\": \"shop\"}" >"$work/config.json"
+    local tap="$VENVS/pipelinewise-tap-postgres/bin/tap-postgres"
+    if ! offline timeout "$TIMEOUT" "$tap" --config "$work/config.json" --discover >"$work/discovered.json" 2>"$work/discover.err"; then
+        fail "$label" "--discover: $(tail -n 1 "$work/discover.err")"; rm -rf "$work"; return
+    fi
+    python3 - "$work/discovered.json" "$work/catalog.json" <<'PY'
+import json, sys
+catalog = json.load(open(sys.argv[1]))
+for stream in catalog["streams"]:
+    root = next(m for m in stream["metadata"] if m["breadcrumb"] == [])["metadata"]
+    root["selected"] = True
+    if stream["stream"] == "orders":
+        root.update({"replication-method": "INCREMENTAL", "replication-key": "updated_at"})
+    else:
+        root["replication-method"] = "FULL_TABLE"
+json.dump(catalog, open(sys.argv[2], "w"))
+PY
+    THIRD_PARTY=1 judge "$label" "$work" "$work/config.json" --catalog "$work/catalog.json" -- "$tap"
+    rm -rf "$work"
+}
+
 # Runs burler check on the broken tap; expects exit 1 and a FAIL line for each of its faults.
 check_broken() {
     local work label="burler check tap-broken (must fail)"
@@ -228,6 +272,7 @@ main() {
     if [[ $all == 1 ]]; then
         check_singer_python_tap
         check_s3_taps
+        check_postgres_tap
     fi
     check_broken
     echo "$PASSED passed, $FAILED failed"

@@ -12,6 +12,8 @@
 #   pipelinewise-tap-s3-csv  pipelinewise-tap-s3-csv 3.0.1     requirements/pipelinewise-tap-s3-csv.txt
 #   moto                  moto 5.2.5 (S3 server for the two above, loopback only)  requirements/moto.txt
 #   singer-python         singer-python 5.13.0 (runs singer-python-tap/)  requirements/singer-python.txt
+#   pipelinewise-tap-postgres  pipelinewise-tap-postgres 1.8.4 (2.x needs Python < 3.10)
+#                                                             requirements/pipelinewise-tap-postgres.txt
 #
 # Tried and rejected (CPython 3.11): target-sqlite 0.2.0 (its SQLAlchemy 1.2.12 uses
 # collections.MutableMapping: ImportError at start); target-duckdb with duckdb 2.0.1 (lost the first
@@ -30,7 +32,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VENVS=${BURLER_VENVS:-$HOME/.cache/burler-venvs}
 PYTHON=${PYTHON:-python3}
 ALL_VENVS=(target-jsonl target-csv target-duckdb meltano tap-spreadsheets tap-s3-csv
-    pipelinewise-tap-s3-csv moto singer-python)
+    pipelinewise-tap-s3-csv moto singer-python pipelinewise-tap-postgres)
 MARKER=.burler-requirements.txt
 
 build_venv() {

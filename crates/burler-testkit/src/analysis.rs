@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use burler_singer::{Catalog, Message, ReplicationMethod, State, keys};
+use burler_singer::{Catalog, CatalogEntry, Message, ReplicationMethod, State, keys};
 use serde_json::Value;
 
 use crate::bookmarks::{Bookmark, currently_syncing, json_kind, read_bookmark};
@@ -122,7 +122,7 @@ impl SyncAnalysis {
             return i;
         }
         let mut facts = StreamFacts::default();
-        if let Some(entry) = catalog.and_then(|c| c.streams.iter().find(|e| e.stream == stream)) {
+        if let Some(entry) = catalog.and_then(|c| catalog_entry(c, stream)) {
             facts.key_properties = entry.key_properties.clone();
             facts.replication_key = catalog_replication_key(entry);
             let valid = entry
@@ -155,8 +155,7 @@ impl SyncAnalysis {
         match message {
             Message::Schema(m) => {
                 let i = self.facts(&m.stream, catalog, index);
-                let in_catalog =
-                    catalog.is_some_and(|c| c.streams.iter().any(|e| e.stream == m.stream));
+                let in_catalog = catalog.is_some_and(|c| catalog_entry(c, &m.stream).is_some());
                 let facts = &mut self.streams[i].1;
                 facts.schema_seen = true;
                 facts.schema = m.schema.clone();
@@ -260,8 +259,15 @@ impl SyncAnalysis {
     }
 }
 
+/// The catalog entry of the stream messages call `stream`: the entry with that `stream` name,
+/// else the one with that `tap_stream_id` (PipelineWise taps name messages by their stream ids).
+pub fn catalog_entry<'a>(catalog: &'a Catalog, stream: &str) -> Option<&'a CatalogEntry> {
+    let by_name = catalog.streams.iter().find(|e| e.stream == stream);
+    by_name.or_else(|| catalog.get(stream))
+}
+
 /// The replication key of an incremental catalog stream: `replication-key`, else the only valid one.
-pub fn catalog_replication_key(entry: &burler_singer::CatalogEntry) -> Option<String> {
+pub fn catalog_replication_key(entry: &CatalogEntry) -> Option<String> {
     let method = entry.replication_method();
     if !matches!(method, Some(ReplicationMethod::Incremental) | None) {
         return None;

@@ -7,7 +7,7 @@
 //! | [`StateShape::SingerSdkPartitions`] | `{"partitions": [{"context": {…}, "replication_key_value": …}, …]}` | singer-sdk (child or partitioned streams), burler |
 //! | [`StateShape::SingerSdkProgress`] | `{"progress_markers": {"replication_key_value": …, "Note": …}}` | singer-sdk, mid-run on a stream whose order is not trusted |
 //! | [`StateShape::SingerPython`] | `{"updated_at": …}`: the replication key's name as the key | singer-python's `write_bookmark` |
-//! | [`StateShape::PipelineWise`] | `{"replication_key_value": …, "version": …, "last_replication_method": "INCREMENTAL"}` | PipelineWise taps |
+//! | [`StateShape::PipelineWise`] | `{"replication_key_value": …, "version": …, "last_replication_method": "INCREMENTAL"}` (`xmin`, `lsn`: positions of FULL_TABLE and LOG_BASED syncs) | PipelineWise taps |
 //!
 //! Where the bookmark sits is read per stream; a shape that is none of these is reported as
 //! [`Bookmark::Unreadable`] with the keys it has, so a check can warn instead of failing the tap.
@@ -102,7 +102,9 @@ impl Bookmark {
     }
 }
 
-/// Keys of a bookmark entry that are bookkeeping, not the bookmark value.
+/// Keys of a bookmark entry that are bookkeeping, not an incremental bookmark value: table
+/// versions, singer-sdk's signpost and start, PipelineWise's method, the position of a FULL_TABLE
+/// sync that can resume (`xmin`) and of a LOG_BASED one (`lsn`, `log_file`/`log_pos`).
 const BOOKKEEPING: &[&str] = &[
     "replication_key",
     "version",
@@ -110,6 +112,10 @@ const BOOKKEEPING: &[&str] = &[
     "replication_key_signpost",
     "starting_replication_value",
     "initial_full_table_complete",
+    "xmin",
+    "lsn",
+    "log_file",
+    "log_pos",
 ];
 
 /// Reads the bookmark of `stream` (its `tap_stream_id`) in `state`. `keys` are the names a
@@ -381,7 +387,7 @@ mod tests {
         assert_eq!(read(json!({"bookmarks": {}}), &[]), Bookmark::None);
         assert_eq!(
             read(
-                json!({"bookmarks": {"users": {"version": 1, "last_replication_method": "FULL_TABLE"}}}),
+                json!({"bookmarks": {"users": {"version": 1, "last_replication_method": "FULL_TABLE", "xmin": 740}}}),
                 &[]
             ),
             Bookmark::None
@@ -393,8 +399,8 @@ mod tests {
                 "bookmarks.users is a string",
             ),
             (
-                json!({"bookmarks": {"users": {"lsn": 5, "version": 1}}}),
-                "bookmarks.users holds lsn: none of them is the replication key (updated_at)",
+                json!({"bookmarks": {"users": {"cursor": 5, "version": 1}}}),
+                "bookmarks.users holds cursor: none of them is the replication key (updated_at)",
             ),
         ] {
             let keys: &[&str] = if says.contains("updated_at") {

@@ -6,7 +6,7 @@
 use burler_singer::{Catalog, Message};
 use serde_json::Value;
 
-use crate::analysis::{Findings, StreamFacts, SyncAnalysis};
+use crate::analysis::{Findings, StreamFacts, SyncAnalysis, catalog_entry};
 use crate::bookmarks::{Bookmark, currently_syncing, read_bookmark};
 use crate::compare::{KeyValue, compare_json};
 use crate::report::{BookmarkAdvance, Check, Status};
@@ -22,11 +22,7 @@ pub(crate) struct RateRule {
 
 /// The `tap_stream_id` of the stream named `stream` (state is keyed by it).
 pub(crate) fn stream_id<'a>(catalog: &'a Catalog, stream: &'a str) -> &'a str {
-    catalog
-        .streams
-        .iter()
-        .find(|e| e.stream == stream)
-        .map_or(stream, |e| e.tap_stream_id.as_str())
+    catalog_entry(catalog, stream).map_or(stream, |e| e.tap_stream_id.as_str())
 }
 
 /// The bookmark of the stream `facts` describe, read with the names it may be kept under.

@@ -18,7 +18,7 @@ use std::time::Duration;
 use burler_singer::{Catalog, Message, ReadError, keys, parse_metric_line};
 use serde_json::Value;
 
-use crate::analysis::{Findings, SyncAnalysis};
+use crate::analysis::{Findings, SyncAnalysis, catalog_entry};
 use crate::report::{Check, Report, Status};
 use crate::resume::ResumeCheck;
 use crate::runner::{BinaryTap, RunInput, TapOutput, TapRunner};
@@ -683,13 +683,17 @@ fn streams_check(a: &SyncAnalysis, catalog: &Catalog) -> Check {
     let mut status = Status::Pass;
     let mut details = Vec::new();
     for entry in catalog.streams.iter().filter(|e| e.is_selected()) {
-        match a.stream(&entry.stream) {
-            Some(f) if f.schema_seen && f.records > 0 => {
-                details.push(format!("{}: {} records", entry.stream, f.records))
+        // Messages name a stream by its `stream`, or (PipelineWise) by its `tap_stream_id`.
+        let written = [&entry.stream, &entry.tap_stream_id]
+            .into_iter()
+            .find_map(|name| Some((name, a.stream(name)?)));
+        match written {
+            Some((name, f)) if f.schema_seen && f.records > 0 => {
+                details.push(format!("{name}: {} records", f.records))
             }
-            Some(f) if f.schema_seen => {
+            Some((name, f)) if f.schema_seen => {
                 status = status.max(Status::Warn);
-                details.push(format!("{}: SCHEMA but no record", entry.stream));
+                details.push(format!("{name}: SCHEMA but no record"));
             }
             _ => {
                 status = Status::Fail;
@@ -701,11 +705,7 @@ fn streams_check(a: &SyncAnalysis, catalog: &Catalog) -> Check {
         }
     }
     for (name, _) in &a.streams {
-        if !catalog
-            .streams
-            .iter()
-            .any(|e| &e.stream == name && e.is_selected())
-        {
+        if !catalog_entry(catalog, name).is_some_and(|e| e.is_selected()) {
             status = status.max(Status::Warn);
             details.push(format!("{name}: written but not selected in the catalog"));
         }

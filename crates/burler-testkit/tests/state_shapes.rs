@@ -180,7 +180,8 @@ fn singer_sdk_progress_markers_and_signposts_are_understood() {
 }
 
 /// A PipelineWise tap (as pipelinewise-tap-postgres writes its state): stream ids
-/// `<schema>-<table>`, `version` and `last_replication_method` beside the value.
+/// `<schema>-<table>` (messages are named by them, not by the catalog's `stream`), `version` and
+/// `last_replication_method` beside the value.
 fn pipelinewise_tap(state: Option<&Value>) -> Written {
     let bookmark = state.map(|s| &s["bookmarks"]["public-users"]);
     let since = bookmark.and_then(|b| b["replication_key_value"].as_str());
@@ -190,8 +191,8 @@ fn pipelinewise_tap(state: Option<&Value>) -> Written {
     let mut out = vec![state_message(json!({"currently_syncing": "public-users",
         "bookmarks": {"public-users": {"last_replication_method": "INCREMENTAL",
             "replication_key": "updated_at", "version": version}}}))];
-    out.push(schema_message("users", "updated_at"));
-    let written = records("users", "updated_at", 6, since);
+    out.push(schema_message("public-users", "updated_at"));
+    let written = records("public-users", "updated_at", 6, since);
     let last = written.last().map(|r| r["record"]["updated_at"].clone());
     out.extend(written.into_iter().map(|mut r| {
         r["version"] = json!(version);
@@ -218,12 +219,18 @@ fn a_pipelinewise_state_is_read_by_tap_stream_id() {
     let report = TapSuite::with_runner(tap, json!({})).run();
     no_failure(&report);
     assert_eq!(
-        report.bookmark("users").unwrap().after,
+        check(&report, "every selected stream syncs").details,
+        ["public-users: 6 records"],
+        "{report}"
+    );
+    assert_eq!(
+        report.bookmark("public-users").unwrap().after,
         Some(json!("2024-01-01T06:00:00Z"))
     );
     assert!(
-        check(&report, "state shape understood").details[0]
-            .starts_with("users: PipelineWise at bookmarks.public-users.replication_key_value"),
+        check(&report, "state shape understood").details[0].starts_with(
+            "public-users: PipelineWise at bookmarks.public-users.replication_key_value"
+        ),
         "{report}"
     );
 }

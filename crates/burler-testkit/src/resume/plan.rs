@@ -141,17 +141,16 @@ pub(crate) fn child_streams(catalog: Option<&Catalog>) -> HashMap<String, String
         .collect()
 }
 
-/// The streams whose bookmarks hold partitions in some STATE of the run, by stream name.
+/// The streams whose bookmarks hold partitions in some STATE of the run, by their ids and names.
 fn partitioned(run: &FullRun, catalog: Option<&Catalog>) -> HashSet<String> {
-    let name_of = |id: String| {
-        catalog
-            .and_then(|c| c.get(&id))
-            .map_or(id.clone(), |e| e.stream.clone())
+    let names = |id: String| {
+        let name = catalog.and_then(|c| c.get(&id)).map(|e| e.stream.clone());
+        std::iter::once(id).chain(name)
     };
     run.states
         .iter()
         .flat_map(|(_, s)| partitioned_streams(s))
-        .map(name_of)
+        .flat_map(names)
         .collect()
 }
 
