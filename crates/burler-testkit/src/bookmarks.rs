@@ -167,6 +167,12 @@ pub fn read_bookmark(state: &Value, stream: &str, keys: &[&str]) -> Bookmark {
     if let Some((key, value)) = keys.iter().find_map(|k| present(entry, k).map(|v| (k, v))) {
         return single(StateShape::SingerPython, format!("{path}.{key}"), value);
     }
+    unknown_keys(entry, &path, keys)
+}
+
+/// An entry with no value these shapes know: `None` when it holds only bookkeeping, else what
+/// it holds.
+fn unknown_keys(entry: &Map<String, Value>, path: &str, keys: &[&str]) -> Bookmark {
     let others: Vec<&str> = entry
         .keys()
         .map(String::as_str)

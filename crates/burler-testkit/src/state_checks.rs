@@ -136,7 +136,6 @@ pub(crate) fn bookmark_advance_check(
 
 /// Fills the span and rate of `adv` and says whether the bookmark advanced as it should.
 fn judge_advance(adv: &mut BookmarkAdvance, rules: &[RateRule]) -> (Status, String) {
-    let show = |v: &Option<Value>| v.as_ref().map_or("none".to_owned(), ToString::to_string);
     let moved = format!(
         "{} → {} ({} records)",
         show(&adv.before),
@@ -155,15 +154,38 @@ fn judge_advance(adv: &mut BookmarkAdvance, rules: &[RateRule]) -> (Status, Stri
             format!("{moved}: records were written but the final state has no bookmark"),
         );
     };
-    let older = |a: &Value, b: &Option<Value>| {
-        b.as_ref()
-            .is_some_and(|b| compare_json(a, b) == Some(std::cmp::Ordering::Less))
-    };
-    if older(&after, &adv.before) {
-        return (
-            Status::Fail,
-            format!("{moved}: the bookmark went backwards"),
-        );
+    if let Some(why) = wrong_direction(adv, &after) {
+        return (Status::Fail, format!("{moved}: {why}"));
+    }
+    let mut verdict = Status::Pass;
+    let mut line = moved;
+    if older(&after, &adv.max_seen) {
+        verdict = Status::Warn;
+        line.push_str(&format!(
+            ": behind the newest record {} (the next run re-reads them)",
+            show(&adv.max_seen)
+        ));
+    }
+    let (rate_verdict, rate_line) = judge_rate(adv, &after, rules);
+    line.push_str(&rate_line);
+    (verdict.max(rate_verdict), line)
+}
+
+/// `none` or the value's JSON.
+fn show(v: &Option<Value>) -> String {
+    v.as_ref().map_or("none".to_owned(), ToString::to_string)
+}
+
+/// True when `a` sorts before `b` (false without `b`).
+fn older(a: &Value, b: &Option<Value>) -> bool {
+    b.as_ref()
+        .is_some_and(|b| compare_json(a, b) == Some(std::cmp::Ordering::Less))
+}
+
+/// Why a final bookmark `after` moved the wrong way (backwards, not at all, or behind every record).
+fn wrong_direction(adv: &BookmarkAdvance, after: &Value) -> Option<String> {
+    if older(after, &adv.before) {
+        return Some("the bookmark went backwards".to_owned());
     }
     let newer_than_before = adv.before.as_ref().is_none_or(|b| {
         adv.max_seen
@@ -172,72 +194,51 @@ fn judge_advance(adv: &mut BookmarkAdvance, rules: &[RateRule]) -> (Status, Stri
     });
     if adv.before.is_some()
         && newer_than_before
-        && !older(adv.before.as_ref().unwrap_or(&after), &Some(after.clone()))
+        && !older(adv.before.as_ref().unwrap_or(after), &Some(after.clone()))
     {
-        return (
-            Status::Fail,
-            format!(
-                "{moved}: did not advance although records up to {} were written",
-                show(&adv.max_seen)
-            ),
-        );
-    }
-    if adv.before.is_none() && older(&after, &adv.min_seen) {
-        return (
-            Status::Fail,
-            format!(
-                "{moved}: the bookmark is older than every record written (oldest {})",
-                show(&adv.min_seen)
-            ),
-        );
-    }
-    let start = adv.before.clone().or_else(|| adv.min_seen.clone());
-    let span = start
-        .as_ref()
-        .and_then(|s| KeyValue::from_json(&after)?.span_since(&KeyValue::from_json(s)?));
-    let mut verdict = if older(&after, &adv.max_seen) {
-        Status::Warn
-    } else {
-        Status::Pass
-    };
-    let mut line = moved;
-    if verdict == Status::Warn {
-        line.push_str(&format!(
-            ": behind the newest record {} (the next run re-reads them)",
+        return Some(format!(
+            "did not advance although records up to {} were written",
             show(&adv.max_seen)
         ));
     }
-    match span {
-        Some(span) => {
-            let rate = span.amount() / adv.run_seconds.max(1e-6);
-            adv.span = Some(span.amount());
-            adv.unit = Some(match span {
-                crate::compare::Span::Seconds(_) => "seconds",
-                crate::compare::Span::Units(_) => "units",
-            });
-            adv.rate_per_second = Some(rate);
-            line.push_str(&format!(
-                ", span {span} in {:.2} s: {rate:.3e}/s",
-                adv.run_seconds
-            ));
-            for rule in rules
-                .iter()
-                .filter(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream))
-            {
-                if rate < rule.per_second {
-                    verdict = verdict.max(rule.level);
-                    line.push_str(&format!(" (below the minimum {:.3e}/s)", rule.per_second));
-                }
-            }
+    if adv.before.is_none() && older(after, &adv.min_seen) {
+        return Some(format!(
+            "the bookmark is older than every record written (oldest {})",
+            show(&adv.min_seen)
+        ));
+    }
+    None
+}
+
+/// Fills the span and rate of `adv` and judges them against the minimum rates of `rules`.
+fn judge_rate(adv: &mut BookmarkAdvance, after: &Value, rules: &[RateRule]) -> (Status, String) {
+    let start = adv.before.clone().or_else(|| adv.min_seen.clone());
+    let span = start
+        .as_ref()
+        .and_then(|s| KeyValue::from_json(after)?.span_since(&KeyValue::from_json(s)?));
+    let mut rules = rules
+        .iter()
+        .filter(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream))
+        .peekable();
+    let Some(span) = span else {
+        if rules.peek().is_some() {
+            let why = ", rate not measurable (bookmark is neither a number nor a date-time)";
+            return (Status::Warn, why.to_owned());
         }
-        None if rules
-            .iter()
-            .any(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream)) =>
-        {
-            verdict = verdict.max(Status::Warn);
-            line.push_str(", rate not measurable (bookmark is neither a number nor a date-time)");
-        }
-        None => {}
+        return (Status::Pass, String::new());
+    };
+    let rate = span.amount() / adv.run_seconds.max(1e-6);
+    adv.span = Some(span.amount());
+    adv.unit = Some(match span {
+        crate::compare::Span::Seconds(_) => "seconds",
+        crate::compare::Span::Units(_) => "units",
+    });
+    adv.rate_per_second = Some(rate);
+    let mut verdict = Status::Pass;
+    let mut line = format!(", span {span} in {:.2} s: {rate:.3e}/s", adv.run_seconds);
+    for rule in rules.filter(|r| rate < r.per_second) {
+        verdict = verdict.max(rule.level);
+        line.push_str(&format!(" (below the minimum {:.3e}/s)", rule.per_second));
     }
     (verdict, line)
 }

@@ -563,49 +563,55 @@ impl SuiteRun<'_> {
             .suite
             .runner
             .run(&RunInput::sync(config).properties(&props).catalog(&cat));
-        let (messages, _) = out.messages_with_lines();
-        let records = messages
-            .iter()
-            .filter(|(_, m)| matches!(m, Message::Record(_)))
-            .count();
-        let name = "--properties with --catalog";
-        let check = if out.succeeded() && records > 0 {
-            Check::new(
-                name,
-                Status::Pass,
-                format!("ran with both, --catalog won ({records} records)"),
-            )
-        } else if out.succeeded() {
-            let expected: usize = self.report.records.iter().map(|(_, n)| *n as usize).sum();
-            let status = if expected == 0 {
-                Status::Pass
-            } else {
-                Status::Warn
-            };
-            Check::new(
-                name,
-                status,
-                "ran with both, but synced no record: --properties (all deselected) seems to win over --catalog",
-            )
-        } else if out.stderr.contains("properties") && !out.timed_out && out.exit_code.is_some() {
-            Check::new(
-                name,
-                Status::Warn,
-                format!(
-                    "the tap rejects the legacy --properties flag ({})",
-                    out.ending()
-                ),
-            )
-            .with_details(out.stderr_tail(2))
-        } else {
-            Check::new(
-                name,
-                Status::Fail,
-                format!("passing both crashed the tap: {}", out.ending()),
-            )
-            .with_details(out.stderr_tail(5))
-        };
+        let expected: u64 = self.report.records.iter().map(|(_, n)| *n).sum();
+        let check = both_flags_check(&out, expected);
         self.report.push(check);
+    }
+}
+
+/// The verdict of a run given both `--properties` (every stream deselected) and `--catalog`,
+/// when the first sync wrote `expected` records.
+fn both_flags_check(out: &TapOutput, expected: u64) -> Check {
+    let name = "--properties with --catalog";
+    let (messages, _) = out.messages_with_lines();
+    let records = messages
+        .iter()
+        .filter(|(_, m)| matches!(m, Message::Record(_)))
+        .count();
+    if out.succeeded() && records > 0 {
+        Check::new(
+            name,
+            Status::Pass,
+            format!("ran with both, --catalog won ({records} records)"),
+        )
+    } else if out.succeeded() {
+        let status = if expected == 0 {
+            Status::Pass
+        } else {
+            Status::Warn
+        };
+        Check::new(
+            name,
+            status,
+            "ran with both, but synced no record: --properties (all deselected) seems to win over --catalog",
+        )
+    } else if out.stderr.contains("properties") && !out.timed_out && out.exit_code.is_some() {
+        Check::new(
+            name,
+            Status::Warn,
+            format!(
+                "the tap rejects the legacy --properties flag ({})",
+                out.ending()
+            ),
+        )
+        .with_details(out.stderr_tail(2))
+    } else {
+        Check::new(
+            name,
+            Status::Fail,
+            format!("passing both crashed the tap: {}", out.ending()),
+        )
+        .with_details(out.stderr_tail(5))
     }
 }
 

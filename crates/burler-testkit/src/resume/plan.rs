@@ -206,29 +206,37 @@ pub(crate) fn plan_cuts(
     }
     let mut chosen = picked;
     chosen.extend(explicit.iter().copied().filter(|l| *l >= 1));
-    let label = |line: u64| {
-        let stream = run
-            .record_lines
-            .iter()
-            .find(|(_, lines)| lines.binary_search(&line).is_ok())
-            .map(|(s, _)| s)?;
-        if let Some(parent) = children.get(stream) {
-            Some(format!("the records of {stream}, child of {parent}"))
-        } else if partitioned.contains(stream) {
-            Some(format!("the records of {stream}, partitioned"))
-        } else {
-            None
-        }
-    };
     unique(&chosen)
         .into_iter()
         .map(|line| Cut {
             line,
-            inside: label(line),
+            inside: inside(run, &children, &partitioned, line),
         })
         .collect()
 }
 
+/// What the cut after `line` falls inside, when it is a child or partitioned stream's RECORD.
+fn inside(
+    run: &FullRun,
+    children: &HashMap<String, String>,
+    partitioned: &HashSet<String>,
+    line: u64,
+) -> Option<String> {
+    let stream = run
+        .record_lines
+        .iter()
+        .find(|(_, lines)| lines.binary_search(&line).is_ok())
+        .map(|(s, _)| s)?;
+    if let Some(parent) = children.get(stream) {
+        Some(format!("the records of {stream}, child of {parent}"))
+    } else if partitioned.contains(stream) {
+        Some(format!("the records of {stream}, partitioned"))
+    } else {
+        None
+    }
+}
+
+/// Sorted, without duplicates.
 fn unique(lines: &[u64]) -> Vec<u64> {
     let mut out = lines.to_vec();
     out.sort_unstable();
