@@ -4,7 +4,6 @@
 //!
 //! Everything here is dialect-free; the dialects turn their wire values into these calls.
 
-use base64::Engine;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
@@ -385,11 +384,6 @@ impl Serialize for Base64<'_> {
     }
 }
 
-/// Standard base64 of `bytes`, as a string.
-pub(crate) fn base64_string(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
 /// A float, or `null` when it is not a JSON number (NaN, ±infinity).
 pub(crate) struct Float(pub(crate) f64);
 
@@ -524,6 +518,5 @@ mod tests {
         assert_eq!(json(RawJson(r#"{"a": [1, 2]}"#)), r#"{"a": [1, 2]}"#);
         assert_eq!(json(RawJson("{broken")), "\"{broken\"");
         assert_eq!(json(Base64(&[0, 1, 2, 255])), "\"AAEC/w==\"");
-        assert_eq!(base64_string(b"hi"), "aGk=");
     }
 }

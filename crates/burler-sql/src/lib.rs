@@ -37,7 +37,9 @@
 //! - **INCREMENTAL** reads the rows whose replication key is `>=` the bookmark (else the config's
 //!   `start_date`, for date keys), ordered by it: rows that share the bookmark's value are sent
 //!   again, never skipped. Each stream keeps its own bookmark.
-//! - **LOG_BASED** needs a database with a change log; SQLite has none and refuses it.
+//! - **LOG_BASED** (PostgreSQL, see [`postgres::logical`]): an initial FULL_TABLE sync, then the
+//!   changes of a logical replication slot, with LSN bookmarks and deletes flagged by
+//!   `_sdc_deleted_at`. SQLite has no change log and refuses it.
 //!
 //! Authors narrow or split the reads with [`SqlTap::filter`] (an extra `WHERE` condition) and
 //! [`SqlTap::partitions`] (slices synced one after the other, each with its own bookmark).
@@ -47,14 +49,18 @@
 //! | dialect | feature | driver |
 //! |---|---|---|
 //! | [`Sqlite`] | `sqlite` | sqlx's SQLite driver with the bundled SQLite (no system library) |
+//! | [`Postgres`] | `postgres` | sqlx's PostgreSQL driver; TLS by rustls with ring and the webpki roots |
 //!
-//! A tap that needs one database turns the others off (`default-features = false`).
+//! Both are on by default; a tap that needs one database turns the other off
+//! (`default-features = false, features = ["sqlite"]`).
 
 mod args;
 pub mod dialect;
 mod encode;
 pub mod error;
 pub mod plan;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod record;
 pub mod resume;
 #[cfg(feature = "sqlite")]
@@ -67,6 +73,8 @@ pub mod types;
 pub use dialect::{Dialect, Role, quote};
 pub use error::SqlError;
 pub use plan::{DefaultReplication, Partition, TablePlan};
+#[cfg(feature = "postgres")]
+pub use postgres::{Postgres, PostgresConfig};
 pub use record::SqlRecord;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Sqlite, SqliteConfig};

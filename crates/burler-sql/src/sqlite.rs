@@ -171,8 +171,12 @@ impl Dialect for Sqlite {
         match value.type_info().name() {
             "INTEGER" => decode::<i64>(value).map_or(Value::Null, Value::from),
             "REAL" => decode::<f64>(value).map_or(Value::Null, Value::from),
-            "BLOB" => decode::<&[u8]>(value)
-                .map_or(Value::Null, |b| Value::from(encode::base64_string(b))),
+            "BLOB" => decode::<&[u8]>(value).map_or(Value::Null, |b| {
+                Value::from(base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    b,
+                ))
+            }),
             _ => decode::<&str>(value).map_or(Value::Null, Value::from),
         }
     }

@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::pool::PoolOptions;
-use sqlx::{ConnectOptions, Pool};
+use sqlx::{ConnectOptions, Connection, Pool};
 use tracing::info;
 
 use crate::args::Scan;
@@ -39,9 +39,9 @@ pub trait SourceConfig<D: Dialect>:
 pub struct SqlClient<D: Dialect> {
     /// The pool (connections are opened on first use).
     pub pool: Pool<D::Db>,
-    #[expect(
-        dead_code,
-        reason = "read by the PostgreSQL LOG_BASED sync, which comes next"
+    #[cfg_attr(
+        not(feature = "postgres"),
+        expect(dead_code, reason = "only PostgreSQL has a change log")
     )]
     pub(crate) run: Arc<RunFacts>,
 }
@@ -56,16 +56,19 @@ impl<D: Dialect> std::fmt::Debug for SqlClient<D> {
 
 /// Facts about the run, known before the framework starts.
 #[derive(Debug, Default)]
-#[expect(
-    dead_code,
-    reason = "read by the PostgreSQL LOG_BASED sync, which comes next"
+#[cfg_attr(
+    not(feature = "postgres"),
+    expect(dead_code, reason = "only PostgreSQL has a change log")
 )]
 pub(crate) struct RunFacts {
-    /// The input state's bookmarks of every stream the catalog syncs LOG_BASED (a log may be
-    /// released only up to the smallest).
+    /// The tables (schema, name) the catalog syncs LOG_BASED.
+    pub(crate) log_tables: Vec<(String, String)>,
+    /// The input state's bookmarks of those streams (a log may be released only up to the
+    /// smallest).
     pub(crate) log_bookmarks: Vec<Option<Value>>,
-    /// Set by the first LOG_BASED stream once the log is ready for this run.
-    pub(crate) log_ready: tokio::sync::OnceCell<Result<(), String>>,
+    /// Set by the first LOG_BASED stream once the log is ready for this run: the server's
+    /// version number, or why the log cannot be read.
+    pub(crate) log_ready: tokio::sync::OnceCell<Result<u32, String>>,
 }
 
 type FilterFn<C> = Arc<dyn Fn(&Table, &C) -> Option<String> + Send + Sync>;
@@ -275,14 +278,21 @@ impl<D: Dialect, C: SourceConfig<D>> SqlTap<D, C> {
             }
             let source = config.source();
             let options = D::connect_options(source)?.disable_statement_logging();
+            let unreachable = |e| SqlError::Connect {
+                target: D::target(source),
+                source: e,
+            };
+            // One attempt first: an unreachable server fails at once (a pool retries until its
+            // acquire timeout).
+            let probe = <D::Db as sqlx::Database>::Connection::connect_with(&options)
+                .await
+                .map_err(unreachable)?;
+            let _ = probe.close().await;
             let pool = PoolOptions::<D::Db>::new()
                 .max_connections(1)
                 .connect_with(options)
                 .await
-                .map_err(|source_err| SqlError::Connect {
-                    target: D::target(source),
-                    source: source_err,
-                })?;
+                .map_err(unreachable)?;
             let tables = D::discover(&pool, source).await;
             pool.close().await;
             let tables = tables?;
@@ -365,13 +375,19 @@ fn run_facts(plans: &[TablePlan], state: Option<&std::path::Path>) -> RunFacts {
     let state = state
         .and_then(|p| State::from_path(p).ok())
         .unwrap_or_default();
-    let log_bookmarks = plans
+    let logged: Vec<&TablePlan> = plans
         .iter()
         .filter(|p| p.method == ReplicationMethod::LogBased)
-        .map(|p| state.replication_key_value(&p.stream).cloned())
         .collect();
     RunFacts {
-        log_bookmarks,
+        log_tables: logged
+            .iter()
+            .map(|p| (p.table.schema.clone(), p.table.name.clone()))
+            .collect(),
+        log_bookmarks: logged
+            .iter()
+            .map(|p| state.replication_key_value(&p.stream).cloned())
+            .collect(),
         log_ready: tokio::sync::OnceCell::new(),
     }
 }
