@@ -150,6 +150,37 @@ impl State {
         b.replication_key_value = Some(value);
     }
 
+    /// Sets the bookmark of `stream`: its value and, when given, the replication key it is for.
+    pub fn set_bookmark(&mut self, stream: &str, key: Option<&str>, value: Value) {
+        let b = self.bookmark_mut(stream);
+        if let Some(key) = key {
+            b.replication_key = Some(key.to_owned());
+        }
+        b.replication_key_value = Some(value);
+    }
+
+    /// Sets the bookmark of one partition of `stream` (singer-sdk's shape: `context`,
+    /// `replication_key`, `replication_key_value`).
+    pub fn set_partition_bookmark(
+        &mut self,
+        stream: &str,
+        context: &Value,
+        key: Option<&str>,
+        value: Value,
+    ) {
+        if let Some(key) = key {
+            self.set_partition_value(stream, context, "replication_key", Value::from(key));
+        }
+        self.set_partition_value(stream, context, "replication_key_value", value);
+    }
+
+    /// Removes every partition bookmark of `stream`.
+    pub fn clear_partitions(&mut self, stream: &str) {
+        if let Some(b) = self.bookmarks.get_mut(stream) {
+            b.partitions = None;
+        }
+    }
+
     /// The table version of `stream`.
     pub fn version(&self, stream: &str) -> Option<i64> {
         self.bookmark(stream)?.version

@@ -3,13 +3,13 @@
 use serde_json::{Value, json};
 
 use crate::cli::AboutFormat;
-use crate::tap::Tap;
+use crate::definition::TapDef;
 
 /// The capabilities every burler tap has.
 pub const CAPABILITIES: [&str; 5] = ["catalog", "discover", "state", "properties", "about"];
 
 /// Renders `--about` in the given format, with a trailing newline.
-pub(crate) fn render<C, K>(tap: &Tap<C, K>, format: AboutFormat) -> String {
+pub(crate) fn render<C, K>(tap: &TapDef<C, K>, format: AboutFormat) -> String {
     let settings = settings_schema(tap);
     match format {
         AboutFormat::Json => {
@@ -31,7 +31,7 @@ pub(crate) fn render<C, K>(tap: &Tap<C, K>, format: AboutFormat) -> String {
 }
 
 /// The config spec with secrets marked, or an empty object schema.
-fn settings_schema<C, K>(tap: &Tap<C, K>) -> Value {
+fn settings_schema<C, K>(tap: &TapDef<C, K>) -> Value {
     let mut schema = tap
         .config_schema
         .clone()
@@ -40,7 +40,7 @@ fn settings_schema<C, K>(tap: &Tap<C, K>) -> Value {
     schema
 }
 
-fn markdown<C, K>(tap: &Tap<C, K>, settings: &Value) -> String {
+fn markdown<C, K>(tap: &TapDef<C, K>, settings: &Value) -> String {
     let mut out = format!("# {}\n\n", tap.name);
     if let Some(d) = &tap.description {
         out.push_str(&format!("{d}\n\n"));

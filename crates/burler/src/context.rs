@@ -3,6 +3,11 @@
 //! A [`SyncContext`] is handed to each run of a sync function. It gives the config, the client, the
 //! bookmark the stream starts from, the stream's catalog metadata, and the `emit` family that writes
 //! records. It is cheap to clone and can be moved into spawned tasks.
+//!
+//! For a stream with sub-streams, every emitted record's child context is queued; the children of
+//! the queued records run (through the engine's [`Tree`] handle) between chunks of
+//! [`SyncContext::emit_stream`], when the queue is full, and when the sync function returns. The
+//! parent's bookmark covers only records whose children have run (see the ledger's commit rule).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -12,29 +17,23 @@ use futures::{Stream as FutStream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::bookmark::{BookmarkValue, parse_datetime};
-use crate::error::EmitError;
-use crate::run::RunShared;
-use crate::runtime::StreamRuntime;
-use crate::stream::{BookmarkFn, ChildContextFn, Interleave};
+use crate::bookmark::{format_datetime, parse_datetime};
+use crate::error::{BoxError, EmitError, SyncResult};
+use crate::scope::{ChildTask, RunEnv, Scope, lock};
+use crate::writer::Writer;
 
-/// Per-run facts about the stream a sync function is syncing.
-pub(crate) struct StreamCtx<R> {
-    pub(crate) name: String,
-    pub(crate) runtime: Arc<Mutex<StreamRuntime>>,
+/// A bookmark function: the bookmark value of a record.
+pub(crate) type BookmarkFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
+/// A child-context function: what a record's children receive.
+pub(crate) type ChildContextFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
+
+/// One run of a sync function: the engine's scope plus the stream's typed functions.
+pub(crate) struct SyncRun<R> {
+    pub(crate) scope: Scope,
     pub(crate) bookmark_fn: Option<BookmarkFn<R>>,
-    pub(crate) emits_to: Vec<String>,
-    pub(crate) start_bookmark: Option<Value>,
-    pub(crate) metadata: Metadata,
-    /// The partition (for-each value, or the parent's child context) this run syncs.
-    pub(crate) partition: Option<Value>,
-    /// Child streams to run for each record.
-    pub(crate) children: Vec<String>,
     pub(crate) child_context: Option<ChildContextFn<R>>,
-    pub(crate) interleave: Interleave,
-    pub(crate) key_properties: Vec<String>,
-    /// Child contexts of records emitted since the children last ran.
-    pub(crate) pending_children: Mutex<Vec<Value>>,
+    /// Children of records emitted since the children last ran.
+    pub(crate) pending: Mutex<Vec<ChildTask>>,
 }
 
 /// What a sync function receives: config, client, bookmarks, metadata and the `emit` family.
@@ -42,15 +41,15 @@ pub(crate) struct StreamCtx<R> {
 /// `R` is the stream's record type; `C` and `K` are the tap's config and client types. Declaring a
 /// local alias keeps signatures short: `type Ctx<R> = burler::SyncContext<R, Config, Api>;`.
 pub struct SyncContext<R, C = Value, K = ()> {
-    pub(crate) run: Arc<RunShared<C, K>>,
-    pub(crate) stream: Arc<StreamCtx<R>>,
+    pub(crate) env: Arc<RunEnv<C, K>>,
+    pub(crate) run: Arc<SyncRun<R>>,
 }
 
 impl<R, C, K> Clone for SyncContext<R, C, K> {
     fn clone(&self) -> Self {
         Self {
+            env: self.env.clone(),
             run: self.run.clone(),
-            stream: self.stream.clone(),
         }
     }
 }
@@ -58,14 +57,9 @@ impl<R, C, K> Clone for SyncContext<R, C, K> {
 impl<R, C, K> std::fmt::Debug for SyncContext<R, C, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncContext")
-            .field("stream", &self.stream.name)
+            .field("stream", &self.run.scope.facts.name)
             .finish_non_exhaustive()
     }
-}
-
-pub(crate) fn lock(runtime: &Mutex<StreamRuntime>) -> MutexGuard<'_, StreamRuntime> {
-    // Lines are written whole under this lock, so a panic elsewhere leaves nothing half-written.
-    runtime.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<R, C, K> SyncContext<R, C, K>
@@ -76,32 +70,42 @@ where
 {
     /// The validated config.
     pub fn config(&self) -> &C {
-        &self.run.config
+        &self.env.config
     }
 
     /// The client built once from the config.
     pub fn client(&self) -> &K {
-        &self.run.client
+        &self.env.client
     }
 
     /// The stream being synced.
     pub fn stream_name(&self) -> &str {
-        &self.stream.name
+        &self.run.scope.facts.name
     }
 
-    /// The bookmark this sync starts from (the state's `replication_key_value`), if any.
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        lock(&self.run.scope.writer)
+    }
+
+    /// The bookmark this sync starts from (the state's bookmark minus the stream's lookback), if
+    /// any.
     pub fn bookmark(&self) -> Option<&Value> {
-        self.stream.start_bookmark.as_ref()
+        self.run.scope.start.as_ref()
     }
 
     /// The config's `start_date`, if set and a valid date-time.
     pub fn start_date(&self) -> Option<DateTime<Utc>> {
-        self.run.start_date
+        self.env.start_date
+    }
+
+    /// The moment the sync started: date-time bookmarks never pass it.
+    pub(crate) fn sync_started(&self) -> DateTime<Utc> {
+        self.env.sync_started
     }
 
     /// True when the stream syncs INCREMENTAL this run (the catalog may ask for FULL_TABLE).
     pub fn is_incremental(&self) -> bool {
-        lock(&self.stream.runtime).method == burler_singer::ReplicationMethod::Incremental
+        self.run.scope.facts.method == burler_singer::ReplicationMethod::Incremental
     }
 
     /// Where an incremental sync should start: the bookmark, else `start_date`. `None` when the
@@ -113,7 +117,7 @@ where
         }
         self.bookmark().cloned().or_else(|| {
             self.start_date()
-                .map(|d| Value::from(crate::bookmark::format_datetime(&d.fixed_offset())))
+                .map(|d| Value::from(format_datetime(&d.fixed_offset())))
         })
     }
 
@@ -132,26 +136,27 @@ where
     /// The partition this run syncs: a value from [`Stream::partitions`](crate::Stream::partitions),
     /// or, for a sub-stream, the parent record's child context.
     pub fn partition(&self) -> Option<&Value> {
-        self.stream.partition.as_ref()
+        self.run.scope.partition.as_ref()
     }
 
     /// For a sub-stream: the child context of the parent record being synced (same as
     /// [`partition`](Self::partition)).
     pub fn parent(&self) -> Option<&Value> {
-        self.stream.partition.as_ref()
+        self.partition()
     }
 
     /// The stream's catalog metadata (from `--catalog`, or the discovered metadata).
     pub fn stream_metadata(&self) -> &Metadata {
-        &self.stream.metadata
+        &self.run.scope.facts.metadata
     }
 
     /// True when `stream` is selected in this run.
     pub fn is_selected(&self, stream: &str) -> bool {
         self.run
-            .runtimes
-            .get(stream)
-            .is_some_and(|rt| lock(rt).selected)
+            .scope
+            .tree
+            .writer(stream)
+            .is_some_and(|w| lock(&w).is_selected())
     }
 
     /// Emits one record of this stream.
@@ -161,20 +166,55 @@ where
 
     /// Emits one record of this stream, by reference.
     pub fn emit_ref(&self, record: &R) -> Result<(), EmitError> {
-        let bookmark = self.stream.bookmark_fn.as_ref().map(|f| f(record));
-        lock(&self.stream.runtime).emit(record, bookmark)?;
-        self.queue_children(record)
+        if self.emit_queueing(record)? {
+            self.run_children_blocking()?;
+        }
+        Ok(())
+    }
+
+    /// Emits one record; for a parent, queues its children in the same step (so the parent's
+    /// bookmark mark never covers a record whose children are not queued). `true` when the queue
+    /// of child contexts is full.
+    fn emit_queueing(&self, record: &R) -> Result<bool, EmitError> {
+        let bookmark = self.run.bookmark_fn.as_ref().map(|f| f(record));
+        let mut writer = self.writer();
+        let parent_key = writer.emit(record, bookmark)?;
+        let facts = &self.run.scope.facts;
+        if facts.children.is_empty() {
+            return Ok(false);
+        }
+        let context = match &self.run.child_context {
+            Some(f) => f(record),
+            None => default_child_context(record, &facts.key_properties).map_err(|source| {
+                EmitError::Serialize {
+                    stream: facts.name.clone(),
+                    source,
+                }
+            })?,
+        };
+        let mut pending = self.pending();
+        pending.push(ChildTask {
+            context,
+            parent_key,
+        });
+        let full = pending.len() >= facts.interleave.max_records || writer.commit_due();
+        drop(writer);
+        Ok(full)
+    }
+
+    fn pending(&self) -> MutexGuard<'_, Vec<ChildTask>> {
+        self.run.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Emits every record of an iterator, holding the stream lock once for the whole batch.
     pub fn emit_all<I: IntoIterator<Item = R>>(&self, records: I) -> Result<(), EmitError> {
-        if !self.stream.children.is_empty() {
+        if !self.run.scope.facts.children.is_empty() {
             return records.into_iter().try_for_each(|r| self.emit_ref(&r));
         }
-        let mut rt = lock(&self.stream.runtime);
+        let mut writer = self.writer();
         for record in records {
-            let bookmark = self.stream.bookmark_fn.as_ref().map(|f| f(&record));
-            rt.emit(&record, bookmark)?;
+            let bookmark = self.run.bookmark_fn.as_ref().map(|f| f(&record));
+            writer.emit(&record, bookmark)?;
         }
         Ok(())
     }
@@ -184,84 +224,102 @@ where
     /// For a stream with sub-streams this is the time-boxed interleaving: the source is read in
     /// chunks bounded by [`Stream::interleave`](crate::Stream::interleave), and the children of each
     /// chunk's records run before the next chunk is read.
-    pub async fn emit_stream<S, E>(&self, records: S) -> Result<u64, crate::BoxError>
+    pub async fn emit_stream<S, E>(&self, records: S) -> Result<u64, BoxError>
     where
         S: FutStream<Item = Result<R, E>>,
-        E: Into<crate::BoxError>,
+        E: Into<BoxError>,
     {
         let mut records = std::pin::pin!(records);
         let mut n = 0;
-        let limits = self.stream.interleave;
+        let limits = self.run.scope.facts.interleave;
         let mut chunk_start = std::time::Instant::now();
-        let mut in_chunk = 0;
         while let Some(item) = records.next().await {
-            self.emit(item.map_err(Into::into)?)?;
+            let full = self.emit_queueing(&item.map_err(Into::into)?)?;
             n += 1;
-            in_chunk += 1;
-            if !self.stream.children.is_empty()
-                && (in_chunk >= limits.max_records || chunk_start.elapsed() >= limits.max_time)
-            {
+            if full || (self.has_pending() && chunk_start.elapsed() >= limits.max_time) {
                 self.run_children().await?;
                 chunk_start = std::time::Instant::now();
-                in_chunk = 0;
             }
         }
         Ok(n)
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending().is_empty()
     }
 
     /// Emits only the records at or after the bookmark the sync started from, and advances the
     /// bookmark (the full-request-incremental-emit pattern: for APIs that return everything).
     /// Returns how many were emitted; the others are counted as `filtered`.
     pub fn emit_newer<I: IntoIterator<Item = R>>(&self, records: I) -> Result<u64, EmitError> {
-        let before = lock(&self.stream.runtime).stats.emitted;
-        let was = lock(&self.stream.runtime).filter_older();
-        lock(&self.stream.runtime).set_filter_older(true);
+        let (before, was) = {
+            let mut w = self.writer();
+            (w.stats().emitted, w.book_mut().set_filter_older(true))
+        };
         let result = records.into_iter().try_for_each(|r| self.emit_ref(&r));
-        let mut rt = lock(&self.stream.runtime);
-        rt.set_filter_older(was);
-        result.map(|()| rt.stats.emitted - before)
-    }
-
-    /// Remembers the child context of a record just emitted, for the sub-streams to run.
-    fn queue_children(&self, record: &R) -> Result<(), EmitError> {
-        if self.stream.children.is_empty() {
-            return Ok(());
-        }
-        let context =
-            match &self.stream.child_context {
-                Some(f) => f(record),
-                None => default_child_context(record, &self.stream.key_properties).map_err(
-                    |source| EmitError::Serialize {
-                        stream: self.stream.name.clone(),
-                        source,
-                    },
-                )?,
-            };
-        self.stream
-            .pending_children
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(context);
-        Ok(())
+        let mut w = self.writer();
+        w.book_mut().set_filter_older(was);
+        result.map(|()| w.stats().emitted - before)
     }
 
     /// Runs the sub-streams for every record emitted since they last ran. Called by the framework
-    /// between chunks of [`emit_stream`](Self::emit_stream) and when the sync function returns;
-    /// a sync function that emits with `emit` in a long loop may call it itself to bound memory.
-    pub async fn run_children(&self) -> crate::SyncResult {
-        let contexts = std::mem::take(
-            &mut *self
-                .stream
-                .pending_children
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()),
-        );
-        if contexts.is_empty() {
-            return Ok(());
+    /// between chunks of [`emit_stream`](Self::emit_stream), when the queue of child contexts is
+    /// full, and when the sync function returns.
+    pub async fn run_children(&self) -> SyncResult {
+        let (tasks, mark) = {
+            let mut writer = self.writer();
+            let tasks = std::mem::take(&mut *self.pending());
+            if tasks.is_empty() {
+                return Ok(());
+            }
+            // Parents reach the output before their children: targets with foreign keys like that.
+            writer.flush()?;
+            (tasks, writer.book_mut().mark())
+        };
+        let done = self
+            .run
+            .scope
+            .tree
+            .clone()
+            .run_children(&self.run.scope.facts.name, tasks)
+            .await?;
+        if !done.failed.is_empty() {
+            self.run
+                .scope
+                .incomplete
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        // Parents reach the output before their children: targets with foreign keys like that.
-        lock(&self.stream.runtime).flush()?;
-        crate::run::run_children(self.run.clone(), &self.stream.children, contexts).await
+        let mut writer = self.writer();
+        for key in done.failed {
+            match key {
+                Some(key) => writer.book_mut().hold_at(key),
+                None => writer.book_mut().freeze(),
+            }
+        }
+        writer.book_mut().settle(mark);
+        writer.commit_if_due()?;
+        Ok(())
+    }
+
+    /// Runs the children of a full queue from a plain `emit`, which cannot await: the worker
+    /// thread runs them to the end while the runtime's other tasks move on.
+    fn run_children_blocking(&self) -> Result<(), EmitError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| EmitError::Children {
+            stream: self.stream_name().to_owned(),
+            message: "sub-streams run only inside the tap's runtime".into(),
+        })?;
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return Err(EmitError::Children {
+                stream: self.stream_name().to_owned(),
+                message: "use emit_stream: emit cannot run sub-streams on this runtime".into(),
+            });
+        }
+        tokio::task::block_in_place(|| handle.block_on(self.run_children())).map_err(|e| {
+            EmitError::Children {
+                stream: self.stream_name().to_owned(),
+                message: e.to_string(),
+            }
+        })
     }
 
     /// Emits a record to another stream declared in [`Stream::emits_to`](crate::Stream::emits_to)
@@ -272,52 +330,44 @@ where
         stream: &str,
         record: &T,
     ) -> Result<(), EmitError> {
-        let Some(rt) = self.run.runtimes.get(stream) else {
+        let facts = &self.run.scope.facts;
+        let Some(writer) = self.run.scope.tree.writer(stream) else {
             return Err(EmitError::UnknownStream(stream.to_owned()));
         };
-        if stream != self.stream.name && !self.stream.emits_to.iter().any(|s| s == stream) {
+        if stream != facts.name && !facts.emits_to.iter().any(|s| s == stream) {
             return Err(EmitError::Undeclared {
-                from: self.stream.name.clone(),
+                from: facts.name.clone(),
                 target: stream.to_owned(),
             });
         }
-        lock(rt).emit(record, None)
+        lock(&writer).emit(record, None).map(|_| ())
     }
 
     /// Moves the stream's bookmark to `value` (never backwards) and commits it in a STATE now.
     /// Use when the bookmark is not a field of the records (log positions, cursors).
     pub fn set_bookmark(&self, value: impl Into<Value>) -> Result<(), EmitError> {
-        let value = value.into();
-        let mut rt = lock(&self.stream.runtime);
-        if let Some(bv) = BookmarkValue::from_json(&value) {
-            rt.tracker.set_explicit(bv);
-        }
-        rt.commit_bookmark()?;
+        self.writer().set_bookmark(&value.into())?;
         Ok(())
     }
 
     /// Reads a custom key of this stream's bookmark in the state (as the run started or since set).
     pub fn state_value(&self, key: &str) -> Option<Value> {
-        let rt = lock(&self.stream.runtime);
-        rt.output
-            .with_state(|s| s.get_bookmark_value(&self.stream.name, key).cloned())
+        self.writer().ledger_value(key)
     }
 
     /// Writes a custom key of this stream's bookmark and commits a STATE (after pending records).
     pub fn set_state_value(&self, key: &str, value: impl Into<Value>) -> Result<(), EmitError> {
-        let value = value.into();
-        let name = self.stream.name.clone();
-        lock(&self.stream.runtime).commit_with(|s| s.set_bookmark_value(&name, key, value))?;
+        self.writer().set_state_value(key, value.into())?;
         Ok(())
     }
 
-    /// Starts a FULL_TABLE scope by hand (the seed's `with full_table():`): records emitted until
+    /// Starts a FULL_TABLE scope by hand (`with full_table():`): records emitted until
     /// [`FullTableScope::finish`] carry a table version, and finishing emits ACTIVATE_VERSION.
     /// Dropping the scope unfinished keeps the version in the state, so the next run resumes it.
     pub fn full_table(&self) -> Result<FullTableScope, EmitError> {
-        let version = lock(&self.stream.runtime).begin_full_table()?;
+        let version = self.writer().begin_version()?;
         Ok(FullTableScope {
-            runtime: self.stream.runtime.clone(),
+            writer: self.run.scope.writer.clone(),
             version,
         })
     }
@@ -343,7 +393,7 @@ fn default_child_context<R: Serialize>(
 #[derive(Debug)]
 #[must_use = "call finish() once every record is emitted, or the version stays open"]
 pub struct FullTableScope {
-    runtime: Arc<Mutex<StreamRuntime>>,
+    writer: Arc<Mutex<Writer>>,
     version: i64,
 }
 
@@ -353,9 +403,11 @@ impl FullTableScope {
         self.version
     }
 
-    /// Emits ACTIVATE_VERSION and clears the version from the state.
+    /// Emits ACTIVATE_VERSION and clears the version from the state (a STATE says so).
     pub fn finish(self) -> Result<(), EmitError> {
-        lock(&self.runtime).finish_full_table()?;
+        let mut writer = lock(&self.writer);
+        writer.finish_version()?;
+        writer.flush_state()?;
         Ok(())
     }
 }

@@ -1,9 +1,40 @@
-//! Checks of a tap's definition at startup (names, dependencies) and the order streams run in.
+//! A tap's definition as its builder leaves it, and the checks of it at startup (names,
+//! dependencies).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::error::Error;
+use burler_schema::ViolationPolicy;
+use serde_json::{Map, Value};
+
+use crate::error::{BoxError, Error};
 use crate::stream::BoxedStream;
+use crate::writer::RecordHook;
+
+pub(crate) type ConfigParse<C> = Arc<dyn Fn(Map<String, Value>) -> Result<C, String> + Send + Sync>;
+pub(crate) type ConfigCheck<C> = Arc<dyn Fn(&C) -> Result<(), Vec<String>> + Send + Sync>;
+pub(crate) type ClientFactory<C, K> = Arc<dyn Fn(&C) -> Result<K, BoxError> + Send + Sync>;
+
+/// Everything a [`Tap`](crate::Tap) declares: what the runner runs.
+pub(crate) struct TapDef<C, K> {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) description: Option<String>,
+    pub(crate) config_schema: Option<Value>,
+    pub(crate) secrets: Vec<String>,
+    pub(crate) config_parse: ConfigParse<C>,
+    pub(crate) config_checks: Vec<ConfigCheck<C>>,
+    pub(crate) client: ClientFactory<C, K>,
+    /// Every stream, sub-streams after their parents, each knowing its parent.
+    pub(crate) streams: Vec<BoxedStream<C, K>>,
+    pub(crate) hooks: Vec<RecordHook>,
+    pub(crate) conform: Option<ViolationPolicy>,
+    pub(crate) max_concurrent_streams: usize,
+    pub(crate) fail_fast: bool,
+    pub(crate) metric_interval: Duration,
+    pub(crate) definition_errors: Vec<String>,
+}
 
 /// Checks stream names are unique and every `after`/`emits_to` names a stream, without cycles.
 pub(crate) fn check<C, K>(streams: &[BoxedStream<C, K>]) -> Result<(), Error> {
@@ -49,46 +80,6 @@ pub(crate) fn check<C, K>(streams: &[BoxedStream<C, K>]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The order streams start in: declaration order, dependencies first, and the stream named by
-/// `currently_syncing` (an interrupted run) as early as its dependencies allow.
-pub(crate) fn run_order(streams: &[(&str, &[String])], resume: Option<&str>) -> Vec<String> {
-    let mut order: Vec<&str> = streams.iter().map(|(n, _)| *n).collect();
-    if let Some(pos) = resume.and_then(|r| order.iter().position(|n| *n == r)) {
-        let first = order.remove(pos);
-        order.insert(0, first);
-    }
-    let deps: HashMap<&str, &[String]> = streams.iter().copied().collect();
-    let mut placed: Vec<String> = Vec::new();
-    let mut done: HashSet<&str> = HashSet::new();
-    while placed.len() < order.len() {
-        let before = placed.len();
-        for name in &order {
-            if done.contains(name) {
-                continue;
-            }
-            let ready = deps.get(name).is_none_or(|d| {
-                d.iter()
-                    .all(|x| done.contains(x.as_str()) || !deps.contains_key(x.as_str()))
-            });
-            if ready {
-                done.insert(name);
-                placed.push((*name).to_owned());
-                break;
-            }
-        }
-        if placed.len() == before {
-            // A cycle: `check` rejects these at startup; keep the rest in declaration order.
-            placed.extend(
-                order
-                    .iter()
-                    .filter(|n| !done.contains(*n))
-                    .map(|n| (*n).to_owned()),
-            );
-        }
-    }
-    placed
-}
-
 fn find_cycle(deps: &[(&str, &[String])]) -> Option<Vec<String>> {
     let map: HashMap<&str, &[String]> = deps.iter().copied().collect();
     fn visit<'a>(
@@ -130,21 +121,6 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| (*x).to_owned()).collect()
-    }
-
-    #[test]
-    fn dependencies_come_first_and_resume_goes_early() {
-        let a = s(&[]);
-        let b = s(&["c"]);
-        let c = s(&[]);
-        let streams = [
-            ("a", a.as_slice()),
-            ("b", b.as_slice()),
-            ("c", c.as_slice()),
-        ];
-        assert_eq!(run_order(&streams, None), s(&["a", "c", "b"]));
-        assert_eq!(run_order(&streams, Some("b")), s(&["a", "c", "b"]));
-        assert_eq!(run_order(&streams, Some("c")), s(&["c", "a", "b"]));
     }
 
     #[test]

@@ -121,6 +121,15 @@ pub enum EmitError {
         /// What does not conform.
         message: String,
     },
+    /// The sub-streams of a parent's queued records could not run from a plain `emit` (or one
+    /// failed and the run stops at the first failure).
+    #[error("stream {stream}: sub-streams: {message}")]
+    Children {
+        /// The parent stream.
+        stream: String,
+        /// What went wrong.
+        message: String,
+    },
     /// Writing to the output failed.
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),

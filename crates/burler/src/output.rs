@@ -1,16 +1,16 @@
 //! The one place Singer messages leave the tap: a buffered sink shared by every stream.
 //!
 //! Streams encode whole lines into their own buffers and hand them over in one piece, so lines of
-//! concurrent streams never interleave. A STATE is written only after the buffer of the stream that
-//! commits it, and the sink is flushed right after it: a target never sees a STATE before the records
-//! it covers.
+//! concurrent streams never interleave. A STATE line (the ledger's) is written right after the
+//! pending lines of the writer that commits it, and the sink is flushed after it: a target never
+//! sees a STATE before the records it covers.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use burler_singer::{Message, State};
+use burler_singer::{Message, State, StateMessage};
 
 /// Where messages go: stdout in production, a shared buffer in tests.
 pub(crate) type SinkWriter = Box<dyn Write + Send>;
@@ -18,7 +18,7 @@ pub(crate) type SinkWriter = Box<dyn Write + Send>;
 /// Size of the per-stream buffer before it is handed to the sink.
 pub(crate) const STREAM_BUFFER_BYTES: usize = 64 * 1024;
 
-/// The shared sink plus the run's state and the optional `--out-file`.
+/// The shared sink and the optional `--out-file`.
 #[derive(Clone)]
 pub(crate) struct Output {
     inner: Arc<Mutex<OutputInner>>,
@@ -28,18 +28,16 @@ pub(crate) struct Output {
 
 struct OutputInner {
     sink: SinkWriter,
-    state: State,
     out_file: Option<PathBuf>,
     /// Scratch buffer for STATE lines, reused.
     line: Vec<u8>,
 }
 
 impl Output {
-    pub(crate) fn new(sink: SinkWriter, state: State, out_file: Option<PathBuf>) -> Self {
+    pub(crate) fn new(sink: SinkWriter, out_file: Option<PathBuf>) -> Self {
         Self {
             inner: Arc::new(Mutex::new(OutputInner {
                 sink,
-                state,
                 out_file,
                 line: Vec::with_capacity(1024),
             })),
@@ -85,43 +83,29 @@ impl Output {
         message.write_to(&mut inner.sink).map_err(|e| self.note(e))
     }
 
-    /// Flushes the stream's pending records, applies `update` to the run state and writes a STATE
-    /// message, then flushes the sink (and writes `--out-file`).
-    pub(crate) fn commit_state(
-        &self,
-        pending: &mut Vec<u8>,
-        update: impl FnOnce(&mut State),
-    ) -> io::Result<()> {
+    /// Writes a writer's pending lines, then a STATE line holding `state`, then flushes the sink
+    /// (and writes `--out-file`). Only the ledger calls it.
+    pub(crate) fn write_state(&self, pending: &mut Vec<u8>, state: &State) -> io::Result<()> {
         let mut guard = self.lock();
         let inner = &mut *guard;
         inner.sink.write_all(pending).map_err(|e| self.note(e))?;
         pending.clear();
-        update(&mut inner.state);
-        let value = inner.state.to_value();
+        let message = Message::State(StateMessage {
+            value: state.to_value(),
+        });
         inner.line.clear();
-        Message::State(burler_singer::StateMessage {
-            value: value.clone(),
-        })
-        .write_to(&mut inner.line)?;
+        message.write_to(&mut inner.line)?;
         inner
             .sink
             .write_all(&inner.line)
             .map_err(|e| self.note(e))?;
         inner.sink.flush().map_err(|e| self.note(e))?;
-        if let Some(path) = &inner.out_file {
-            write_atomically(path, &value)?;
+        if let (Some(path), Message::State(m)) = (&inner.out_file, &message) {
+            write_atomically(path, &m.value).map_err(|e| {
+                io::Error::new(e.kind(), format!("--out-file {}: {e}", path.display()))
+            })?;
         }
         Ok(())
-    }
-
-    /// Changes the run state (before any message is written: nothing is emitted).
-    pub(crate) fn update_state(&self, change: impl FnOnce(&mut State)) {
-        change(&mut self.lock().state);
-    }
-
-    /// Reads the current run state.
-    pub(crate) fn with_state<T>(&self, read: impl FnOnce(&State) -> T) -> T {
-        read(&self.lock().state)
     }
 
     /// Flushes the sink.

@@ -81,7 +81,7 @@ where
         .replication_start_datetime()
         .map(|d| d - options.lookback)
         .unwrap_or(options.default_start);
-    let until = ctx.run.sync_started;
+    let until = ctx.sync_started();
     for window in date_windows(from, until, options.step) {
         fetch(window).await?;
         ctx.set_bookmark(crate::bookmark::format_datetime(&window.end.fixed_offset()))?;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::runtime::StreamStats;
+use crate::writer::StreamStats;
 
 /// What happened to one stream.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -166,4 +166,15 @@ mod tests {
         );
         assert_eq!(report.total_emitted(), 12);
     }
+}
+
+/// The result of a run: the exit code, and the report when a sync ran.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// 0 on success; 1 on failure; 2 on a usage error.
+    pub exit_code: u8,
+    /// The run report, when a sync ran.
+    pub report: Option<RunReport>,
+    /// The error that ended the run, as printed.
+    pub error: Option<String>,
 }

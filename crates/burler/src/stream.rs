@@ -11,47 +11,21 @@ use std::time::Duration;
 
 use burler_schema::ViolationPolicy;
 use burler_singer::{NodeMetadata, ReplicationMethod, SchemaNode};
-use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::bookmark::BookmarkStrategy;
-use crate::context::SyncContext;
+use crate::context::{BookmarkFn, ChildContextFn, SyncContext};
 use crate::error::{BoxError, SyncResult};
+use crate::scope::Interleave;
+use crate::sync::{PartitionsFn, SyncFn};
+use crate::writer::RecordHook;
 
-/// A record hook: receives a record after field selection, returns it (changed or not) or `None` to drop it.
-pub type RecordHook = Arc<dyn Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync>;
-
-pub(crate) type SyncFn<R, C, K> =
-    Arc<dyn Fn(SyncContext<R, C, K>) -> BoxFuture<'static, SyncResult> + Send + Sync>;
 /// A metadata visitor: called at discovery for the stream node and every field of the schema.
 pub(crate) type MetadataFn = Arc<dyn Fn(&SchemaNode<'_>, &mut NodeMetadata<'_>) + Send + Sync>;
-pub(crate) type BookmarkFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
 pub(crate) type SchemaFn<C> = Arc<dyn Fn(&C) -> Result<Value, BoxError> + Send + Sync>;
 pub(crate) type RetryPredicate = Arc<dyn Fn(&BoxError) -> bool + Send + Sync>;
 pub(crate) type RetrySetup = Arc<dyn Fn(&mut RetryScope) + Send + Sync>;
-pub(crate) type PartitionsFn<R, C, K> = Arc<
-    dyn Fn(SyncContext<R, C, K>) -> BoxFuture<'static, Result<Vec<Value>, BoxError>> + Send + Sync,
->;
-pub(crate) type ChildContextFn<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
-
-/// How a parent stream's records are read in chunks so its children run in between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Interleave {
-    /// Children run at least this often while the parent reads.
-    pub max_time: Duration,
-    /// Children run after at most this many parent records.
-    pub max_records: usize,
-}
-
-impl Default for Interleave {
-    fn default() -> Self {
-        Interleave {
-            max_time: Duration::from_secs(1),
-            max_records: 500,
-        }
-    }
-}
 
 /// Where a stream's JSON Schema comes from.
 pub(crate) enum SchemaSource<C> {
@@ -130,6 +104,9 @@ pub(crate) struct StreamSpec<C> {
     pub(crate) interleave: Interleave,
     pub(crate) rollup: bool,
     pub(crate) lookback: Option<Duration>,
+    /// `Some`: a sub-stream keeps a bookmark per parent, keyed by these context keys (all when
+    /// empty); `None`: one bookmark safe for every parent.
+    pub(crate) per_parent: Option<Vec<String>>,
 }
 
 /// A stream: its schema, keys, replication, and the function that syncs it.
@@ -193,6 +170,7 @@ where
                 interleave: Interleave::default(),
                 rollup: false,
                 lookback: None,
+                per_parent: None,
             },
             bookmark_fn: None,
             sync: None,
@@ -415,9 +393,11 @@ where
 
     /// Adds a child stream (the seed's `stream("thing").substream("child")`): for every record of
     /// this stream, the child's sync runs with [`SyncContext::parent`] set to the record's child
-    /// context (see [`child_context`](Self::child_context)). The child's bookmarks are kept per parent
-    /// (state `partitions` keyed by that context). Selecting only the child still runs this stream to
-    /// drive it, without emitting this stream's records.
+    /// context (see [`child_context`](Self::child_context)). The children of the records read so far
+    /// run before this stream's bookmark moves past them, so a resumed run loses no child. The child
+    /// keeps one bookmark safe for every parent unless it declares
+    /// [`state_partitioning_keys`](Self::state_partitioning_keys). Selecting only the child still
+    /// runs this stream to drive it, without emitting this stream's records.
     pub fn substream(mut self, child: impl Into<BoxedStream<C, K>>) -> Self {
         self.children.push(child.into());
         self
@@ -452,6 +432,21 @@ where
         Fut: Future<Output = Result<Vec<Value>, BoxError>> + Send + 'static,
     {
         self.partitions = Some(Arc::new(move |ctx| Box::pin(f(ctx))));
+        self
+    }
+
+    /// For a sub-stream: keeps a bookmark per parent, keyed by these keys of the parent's child
+    /// context (all of it when `keys` is empty), instead of the default one bookmark safe for
+    /// every parent. Like singer-sdk's `state_partitioning_keys`: the state then grows with the
+    /// number of distinct parents, so use it when the child's source filters by the bookmark per
+    /// parent and that saves real work. Contexts with the same keys share one bookmark: declare
+    /// only keys that decide what the child reads.
+    pub fn state_partitioning_keys<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.spec.per_parent = Some(keys.into_iter().map(Into::into).collect());
         self
     }
 

@@ -2,40 +2,35 @@
 
 use std::sync::{Arc, Mutex};
 
-use burler_singer::Metadata;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::context::{StreamCtx, SyncContext};
+use crate::context::{BookmarkFn, ChildContextFn, SyncContext, SyncRun};
 use crate::error::{BoxError, SyncResult};
-use crate::run::RunShared;
-use crate::runtime::StreamRuntime;
-use crate::stream::{BookmarkFn, ChildContextFn, Interleave, PartitionsFn, SyncFn};
+use crate::scope::{RunEnv, Scope};
 
-/// What one run of a sync function needs besides the run itself.
-pub(crate) struct SyncStart {
-    pub(crate) name: String,
-    pub(crate) runtime: Arc<Mutex<StreamRuntime>>,
-    pub(crate) emits_to: Vec<String>,
-    pub(crate) start_bookmark: Option<Value>,
-    pub(crate) metadata: Metadata,
-    pub(crate) partition: Option<Value>,
-    pub(crate) children: Vec<String>,
-    pub(crate) interleave: Interleave,
-    pub(crate) key_properties: Vec<String>,
-}
+/// A sync function.
+pub(crate) type SyncFn<R, C, K> =
+    Arc<dyn Fn(SyncContext<R, C, K>) -> BoxFuture<'static, SyncResult> + Send + Sync>;
+/// A function listing a stream's for-each partitions.
+pub(crate) type PartitionsFn<R, C, K> = Arc<
+    dyn Fn(SyncContext<R, C, K>) -> BoxFuture<'static, Result<Vec<Value>, BoxError>> + Send + Sync,
+>;
 
 /// A sync function with its record type erased.
 pub(crate) trait ErasedSync<C, K>: Send + Sync {
-    /// Runs the sync function once.
-    fn start(&self, run: Arc<RunShared<C, K>>, start: SyncStart) -> BoxFuture<'static, SyncResult>;
+    /// Runs the sync function once, then the children of the records it emitted last.
+    fn start(&self, env: Arc<RunEnv<C, K>>, scope: Scope) -> BoxFuture<'static, SyncResult>;
+
+    /// True when the stream declares for-each partitions.
+    fn has_partitions(&self) -> bool;
 
     /// Lists the stream's partitions, when it declares them.
     fn partitions(
         &self,
-        run: Arc<RunShared<C, K>>,
-        start: SyncStart,
+        env: Arc<RunEnv<C, K>>,
+        scope: Scope,
     ) -> Option<BoxFuture<'static, Result<Vec<Value>, BoxError>>>;
 }
 
@@ -48,22 +43,14 @@ pub(crate) struct TypedSync<R, C, K> {
 }
 
 impl<R, C, K> TypedSync<R, C, K> {
-    fn context(&self, run: Arc<RunShared<C, K>>, start: SyncStart) -> SyncContext<R, C, K> {
+    fn context(&self, env: Arc<RunEnv<C, K>>, scope: Scope) -> SyncContext<R, C, K> {
         SyncContext {
-            run,
-            stream: Arc::new(StreamCtx {
-                name: start.name,
-                runtime: start.runtime,
+            env,
+            run: Arc::new(SyncRun {
+                scope,
                 bookmark_fn: self.bookmark_fn.clone(),
-                emits_to: start.emits_to,
-                start_bookmark: start.start_bookmark,
-                metadata: start.metadata,
-                partition: start.partition,
-                children: start.children,
                 child_context: self.child_context.clone(),
-                interleave: start.interleave,
-                key_properties: start.key_properties,
-                pending_children: Mutex::new(Vec::new()),
+                pending: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -75,8 +62,8 @@ where
     C: Send + Sync + 'static,
     K: Send + Sync + 'static,
 {
-    fn start(&self, run: Arc<RunShared<C, K>>, start: SyncStart) -> BoxFuture<'static, SyncResult> {
-        let ctx = self.context(run, start);
+    fn start(&self, env: Arc<RunEnv<C, K>>, scope: Scope) -> BoxFuture<'static, SyncResult> {
+        let ctx = self.context(env, scope);
         let sync = self.sync.clone();
         Box::pin(async move {
             sync(ctx.clone()).await?;
@@ -85,12 +72,16 @@ where
         })
     }
 
+    fn has_partitions(&self) -> bool {
+        self.partitions.is_some()
+    }
+
     fn partitions(
         &self,
-        run: Arc<RunShared<C, K>>,
-        start: SyncStart,
+        env: Arc<RunEnv<C, K>>,
+        scope: Scope,
     ) -> Option<BoxFuture<'static, Result<Vec<Value>, BoxError>>> {
         let f = self.partitions.clone()?;
-        Some(f(self.context(run, start)))
+        Some(f(self.context(env, scope)))
     }
 }

@@ -10,12 +10,10 @@ use serde_json::{Map, Value};
 
 use burler_schema::ViolationPolicy;
 
+use crate::definition::{ClientFactory, ConfigParse, TapDef};
 use crate::error::BoxError;
-use crate::stream::{BoxedStream, RecordHook};
-
-pub(crate) type ConfigParse<C> = Arc<dyn Fn(Map<String, Value>) -> Result<C, String> + Send + Sync>;
-pub(crate) type ConfigCheck<C> = Arc<dyn Fn(&C) -> Result<(), Vec<String>> + Send + Sync>;
-pub(crate) type ClientFactory<C, K> = Arc<dyn Fn(&C) -> Result<K, BoxError> + Send + Sync>;
+use crate::report::RunOutcome;
+use crate::stream::BoxedStream;
 
 /// A Singer tap: its name, config spec, client, streams and run options.
 ///
@@ -38,42 +36,30 @@ pub(crate) type ClientFactory<C, K> = Arc<dyn Fn(&C) -> Result<K, BoxError> + Se
 /// }
 /// ```
 pub struct Tap<C = Value, K = ()> {
-    pub(crate) name: String,
-    pub(crate) version: String,
-    pub(crate) description: Option<String>,
-    pub(crate) config_schema: Option<Value>,
-    pub(crate) secrets: Vec<String>,
-    pub(crate) config_parse: ConfigParse<C>,
-    pub(crate) config_checks: Vec<ConfigCheck<C>>,
-    pub(crate) client: ClientFactory<C, K>,
-    pub(crate) streams: Vec<BoxedStream<C, K>>,
-    pub(crate) hooks: Vec<RecordHook>,
-    pub(crate) conform: Option<ViolationPolicy>,
-    pub(crate) max_concurrent_streams: usize,
-    pub(crate) fail_fast: bool,
-    pub(crate) metric_interval: Duration,
-    pub(crate) definition_errors: Vec<String>,
+    pub(crate) def: TapDef<C, K>,
 }
 
 impl Tap<Value, ()> {
     /// A tap named `name` (e.g. `tap-shop`), with an untyped config and no client.
     pub fn new(name: impl Into<String>) -> Self {
         Tap {
-            name: name.into(),
-            version: "0.0.0".into(),
-            description: None,
-            config_schema: None,
-            secrets: Vec::new(),
-            config_parse: Arc::new(|map| Ok(Value::Object(map))),
-            config_checks: Vec::new(),
-            client: Arc::new(|_| Ok(())),
-            streams: Vec::new(),
-            hooks: Vec::new(),
-            conform: None,
-            max_concurrent_streams: 1,
-            fail_fast: false,
-            metric_interval: Duration::from_secs(60),
-            definition_errors: Vec::new(),
+            def: TapDef {
+                name: name.into(),
+                version: "0.0.0".into(),
+                description: None,
+                config_schema: None,
+                secrets: Vec::new(),
+                config_parse: Arc::new(|map| Ok(Value::Object(map))),
+                config_checks: Vec::new(),
+                client: Arc::new(|_| Ok(())),
+                streams: Vec::new(),
+                hooks: Vec::new(),
+                conform: None,
+                max_concurrent_streams: 1,
+                fail_fast: false,
+                metric_interval: Duration::from_secs(60),
+                definition_errors: Vec::new(),
+            },
         }
     }
 
@@ -85,13 +71,20 @@ impl Tap<Value, ()> {
         C: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
     {
         let schema = burler_schema::for_type::<C>();
+        let early_checks = !self.def.config_checks.is_empty();
         let mut tap = self.retype(
             Arc::new(|map| {
                 serde_json::from_value::<C>(Value::Object(map)).map_err(|e| e.to_string())
             }),
             Arc::new(|_| Ok(())),
         );
-        tap.config_schema = Some(schema);
+        tap.def.config_schema = Some(schema);
+        if early_checks {
+            tap.def.definition_errors.push(
+                ".validate_config must come after .config(): checks of the untyped config would be dropped"
+                    .into(),
+            );
+        }
         tap
     }
 
@@ -100,9 +93,10 @@ impl Tap<Value, ()> {
     pub fn config_sample_json(mut self, sample: &str) -> Self {
         match serde_json::from_str::<Value>(sample) {
             Ok(Value::Object(map)) => {
-                self.config_schema = Some(crate::config::schema_from_sample(&map));
+                self.def.config_schema = Some(crate::config::schema_from_sample(&map));
             }
             _ => self
+                .def
                 .definition_errors
                 .push("config sample must be a JSON object".into()),
         }
@@ -117,7 +111,8 @@ impl Tap<Value, ()> {
             Ok(text) => self.config_sample_json(&text),
             Err(e) => {
                 let mut tap = self;
-                tap.definition_errors
+                tap.def
+                    .definition_errors
                     .push(format!("config sample {}: {e}", path.display()));
                 tap
             }
@@ -126,7 +121,7 @@ impl Tap<Value, ()> {
 
     /// Uses an explicit JSON Schema as the config spec of an untyped config.
     pub fn config_schema(mut self, schema: Value) -> Self {
-        self.config_schema = Some(schema);
+        self.def.config_schema = Some(schema);
         self
     }
 }
@@ -140,11 +135,11 @@ impl<C: Send + Sync + 'static> Tap<C, ()> {
         E: Into<BoxError>,
         K: Send + Sync + 'static,
     {
-        let parse = self.config_parse.clone();
-        let checks = self.config_checks.clone();
+        let parse = self.def.config_parse.clone();
+        let checks = self.def.config_checks.clone();
         let mut tap: Tap<C, K> =
             self.retype(parse, Arc::new(move |c| factory(c).map_err(Into::into)));
-        tap.config_checks = checks;
+        tap.def.config_checks = checks;
         tap
     }
 }
@@ -153,38 +148,41 @@ impl<C, K> Tap<C, K> {
     /// Moves every setting into a tap of other types. Streams are typed by `C` and `K`, so they cannot
     /// follow: adding them before `.config()`/`.client()` is reported as a definition error.
     fn retype<C2, K2>(self, parse: ConfigParse<C2>, client: ClientFactory<C2, K2>) -> Tap<C2, K2> {
-        let mut errors = self.definition_errors;
-        if !self.streams.is_empty() {
+        let old = self.def;
+        let mut errors = old.definition_errors;
+        if !old.streams.is_empty() {
             errors.push("streams must be added after .config() and .client()".into());
         }
         Tap {
-            name: self.name,
-            version: self.version,
-            description: self.description,
-            config_schema: self.config_schema,
-            secrets: self.secrets,
-            config_parse: parse,
-            config_checks: Vec::new(),
-            client,
-            streams: Vec::new(),
-            hooks: self.hooks,
-            conform: self.conform,
-            max_concurrent_streams: self.max_concurrent_streams,
-            fail_fast: self.fail_fast,
-            metric_interval: self.metric_interval,
-            definition_errors: errors,
+            def: TapDef {
+                name: old.name,
+                version: old.version,
+                description: old.description,
+                config_schema: old.config_schema,
+                secrets: old.secrets,
+                config_parse: parse,
+                config_checks: Vec::new(),
+                client,
+                streams: Vec::new(),
+                hooks: old.hooks,
+                conform: old.conform,
+                max_concurrent_streams: old.max_concurrent_streams,
+                fail_fast: old.fail_fast,
+                metric_interval: old.metric_interval,
+                definition_errors: errors,
+            },
         }
     }
 
     /// Sets the version shown by `--version` and `--about` (use `env!("CARGO_PKG_VERSION")`).
     pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = version.into();
+        self.def.version = version.into();
         self
     }
 
     /// Sets the one-line description shown by `--about`.
     pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
+        self.def.description = Some(description.into());
         self
     }
 
@@ -194,7 +192,7 @@ impl<C, K> Tap<C, K> {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.secrets.extend(keys.into_iter().map(Into::into));
+        self.def.secrets.extend(keys.into_iter().map(Into::into));
         self
     }
 
@@ -203,7 +201,7 @@ impl<C, K> Tap<C, K> {
     where
         F: Fn(&C) -> Result<(), Vec<String>> + Send + Sync + 'static,
     {
-        self.config_checks.push(Arc::new(check));
+        self.def.config_checks.push(Arc::new(check));
         self
     }
 
@@ -218,7 +216,7 @@ impl<C, K> Tap<C, K> {
         stream.spec.parent = parent;
         let children = std::mem::take(&mut stream.children);
         let name = stream.spec.name.clone();
-        self.streams.push(stream);
+        self.def.streams.push(stream);
         for child in children {
             self.add_tree(child, Some(name.clone()));
         }
@@ -241,32 +239,32 @@ impl<C, K> Tap<C, K> {
     where
         F: Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync + 'static,
     {
-        self.hooks.push(Arc::new(hook));
+        self.def.hooks.push(Arc::new(hook));
         self
     }
 
     /// Conforms the records of every stream that does not set its own policy
     /// ([`Stream::conform`](crate::Stream::conform)).
     pub fn conform(mut self, policy: ViolationPolicy) -> Self {
-        self.conform = Some(policy);
+        self.def.conform = Some(policy);
         self
     }
 
     /// Syncs up to `n` independent streams at once (default 1).
     pub fn max_concurrent_streams(mut self, n: usize) -> Self {
-        self.max_concurrent_streams = n.max(1);
+        self.def.max_concurrent_streams = n.max(1);
         self
     }
 
     /// Stops at the first failing stream instead of running the others.
     pub fn fail_fast(mut self, yes: bool) -> Self {
-        self.fail_fast = yes;
+        self.def.fail_fast = yes;
         self
     }
 
     /// How often `record_count` metric lines are logged while a stream runs (default 60 s).
     pub fn metric_interval(mut self, interval: Duration) -> Self {
-        self.metric_interval = interval;
+        self.def.metric_interval = interval;
         self
     }
 }
@@ -297,17 +295,6 @@ where
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        crate::run::run_blocking(self, args, sink)
+        crate::runner::run(self.def, args, sink)
     }
-}
-
-/// The result of a run: the exit code, and the report when a sync ran.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// 0 on success; 1 on failure; 2 on a usage error.
-    pub exit_code: u8,
-    /// The run report, when a sync ran.
-    pub report: Option<crate::report::RunReport>,
-    /// The error that ended the run, as printed.
-    pub error: Option<String>,
 }

@@ -39,25 +39,35 @@ fn children_of(ctx: &SyncContext<Value>, n: u64) -> Vec<Value> {
 
 /// accounts (3) → campaigns (3 each) → ads (4 each); ads fail after `crash_after` ads when set.
 fn tree(crash_after: Option<usize>) -> Tap {
+    tree_with(crash_after, false)
+}
+
+/// [`tree`], with per-parent child bookmarks when `per_parent`.
+fn tree_with(crash_after: Option<usize>, per_parent: bool) -> Tap {
     let emitted = Arc::new(Mutex::new(0usize));
     let ads = Stream::new("ads")
         .schema(schema())
         .key(["id"])
-        .incremental("updated_at")
-        .sync(move |ctx: SyncContext<Value>| {
-            let emitted = emitted.clone();
-            async move {
-                for r in children_of(&ctx, 4) {
-                    let mut n = emitted.lock().unwrap();
-                    if crash_after == Some(*n) {
-                        return Err("ads API went away".into());
-                    }
-                    *n += 1;
-                    ctx.emit(r)?;
+        .incremental("updated_at");
+    let ads = if per_parent {
+        ads.state_partitioning_keys(Vec::<String>::new())
+    } else {
+        ads
+    };
+    let ads = ads.sync(move |ctx: SyncContext<Value>| {
+        let emitted = emitted.clone();
+        async move {
+            for r in children_of(&ctx, 4) {
+                let mut n = emitted.lock().unwrap();
+                if crash_after == Some(*n) {
+                    return Err("ads API went away".into());
                 }
-                Ok(())
+                *n += 1;
+                ctx.emit(r)?;
             }
-        });
+            Ok(())
+        }
+    });
     let campaigns = Stream::new("campaigns")
         .schema(schema())
         .key(["id"])
@@ -71,6 +81,11 @@ fn tree(crash_after: Option<usize>) -> Tap {
             Ok(())
         })
         .substream(ads);
+    let campaigns = if per_parent {
+        campaigns.state_partitioning_keys(["id"])
+    } else {
+        campaigns
+    };
     let accounts = Stream::new("accounts")
         .schema(schema())
         .key(["id"])
@@ -117,7 +132,7 @@ fn discover(f: &Files, tap: Tap) -> Value {
 }
 
 #[test]
-fn a_three_level_tree_syncs_every_record_parents_first_with_per_parent_bookmarks() {
+fn a_three_level_tree_syncs_every_record_parents_first_with_bounded_state() {
     let f = Files::new();
     let (out, msgs) = run(tree(None), &["--config", &f.empty_config()]);
     assert_eq!(out.exit_code, 0, "{:?}", out.error);
@@ -135,6 +150,47 @@ fn a_three_level_tree_syncs_every_record_parents_first_with_per_parent_bookmarks
         .collect();
     assert_eq!(schemas, vec!["accounts", "campaigns", "ads"]);
     let state = last_state(&msgs);
+    assert_eq!(state["currently_syncing"], Value::Null);
+    assert_eq!(
+        state["bookmarks"]["accounts"]["replication_key_value"],
+        at(3)
+    );
+    for child in ["campaigns", "ads"] {
+        let bookmark = &state["bookmarks"][child];
+        assert!(
+            bookmark.get("partitions").is_none(),
+            "{child}: one bookmark, not one per parent"
+        );
+        let value = bookmark["replication_key_value"].as_str().unwrap();
+        assert!(
+            value > at(59).as_str(),
+            "{child}: read for every parent up to the sync start"
+        );
+    }
+    assert!(
+        of_type(&msgs, "STATE").len() <= 4,
+        "no STATE per child sync: {}",
+        of_type(&msgs, "STATE").len()
+    );
+
+    // Second run: every account is read again; their children were all read by the first run
+    // (which read the tree whole), so none is at or after their bookmark.
+    let st = f.json("state.json", &state);
+    let (_, again) = run(tree(None), &["--config", &f.empty_config(), "--state", &st]);
+    assert_eq!(
+        ids(&again, "accounts").len(),
+        3,
+        "this source ignores the bookmark"
+    );
+    assert!(ids(&again, "campaigns").is_empty() && ids(&again, "ads").is_empty());
+}
+
+#[test]
+fn per_parent_bookmarks_are_the_authors_opt_in() {
+    let f = Files::new();
+    let (out, msgs) = run(tree_with(None, true), &["--config", &f.empty_config()]);
+    assert_eq!(out.exit_code, 0, "{:?}", out.error);
+    let state = last_state(&msgs);
     let campaign_parts = state["bookmarks"]["campaigns"]["partitions"]
         .as_array()
         .unwrap();
@@ -144,26 +200,17 @@ fn a_three_level_tree_syncs_every_record_parents_first_with_per_parent_bookmarks
             .iter()
             .any(|p| p["context"] == json!({"id": 2}) && p["replication_key_value"] == at(3))
     );
-    assert_eq!(
-        state["bookmarks"]["ads"]["partitions"]
-            .as_array()
-            .unwrap()
-            .len(),
-        9
-    );
-    assert_eq!(state["currently_syncing"], Value::Null);
-
-    // Second run: each partition starts from its own bookmark (inclusive): one campaign per account
-    // is read again, and for each of those, one ad.
+    let ad_parts = state["bookmarks"]["ads"]["partitions"].as_array().unwrap();
+    assert_eq!(ad_parts.len(), 9);
+    // Each partition starts from its own bookmark (inclusive): one campaign per account is read
+    // again, and for each of those, one ad.
     let st = f.json("state.json", &state);
-    let (_, again) = run(tree(None), &["--config", &f.empty_config(), "--state", &st]);
+    let (_, again) = run(
+        tree_with(None, true),
+        &["--config", &f.empty_config(), "--state", &st],
+    );
     assert_eq!(ids(&again, "campaigns"), BTreeSet::from([13, 23, 33]));
     assert_eq!(ids(&again, "ads"), BTreeSet::from([134, 234, 334]));
-    assert!(
-        records(&again, "ads")
-            .iter()
-            .all(|r| r["updated_at"] == at(4))
-    );
 }
 
 #[test]
@@ -215,15 +262,23 @@ fn a_crash_mid_tree_resumed_from_the_last_state_loses_nothing() {
     for _ in 0..12 {
         let k = rng.random_range(0..36);
         let (out, first) = run(tree(Some(k)), &["--config", &f.empty_config()]);
-        assert_eq!(out.exit_code, 1);
+        assert_eq!(out.exit_code, 1, "a failing child fails the run");
+        let report = out.report.unwrap();
+        let ads = report.streams.iter().find(|r| r.stream == "ads").unwrap();
+        assert_eq!(ads.status, "failed");
+        let accounts = report
+            .streams
+            .iter()
+            .find(|r| r.stream == "accounts")
+            .unwrap();
+        assert_eq!(
+            accounts.status, "succeeded",
+            "its siblings and parents still ran"
+        );
         let state = of_type(&first, "STATE")
             .last()
             .map(|m| m["value"].clone())
             .unwrap_or(json!({}));
-        assert_eq!(
-            state["currently_syncing"], "accounts",
-            "the crash leaves the parent as currently_syncing"
-        );
         let st = f.json("state.json", &state);
         let (out, second) = run(tree(None), &["--config", &f.empty_config(), "--state", &st]);
         assert_eq!(out.exit_code, 0);
@@ -392,42 +447,62 @@ fn roll_up_raises_the_parent_bookmark_to_the_slowest_child() {
     );
 }
 
-#[test]
-fn a_child_lookback_starts_before_its_stored_bookmark() {
-    let f = Files::new();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
+/// A parent with one record and a child that records where each of its syncs starts.
+fn lookback_tap(per_parent: bool, seen: Arc<Mutex<Vec<Option<Value>>>>) -> Tap {
     let child = Stream::new("child")
         .schema(schema())
         .key(["id"])
         .incremental("updated_at")
-        .lookback(Duration::from_secs(600))
-        .sync(move |ctx: SyncContext<Value>| {
-            let s = s.clone();
-            async move {
-                s.lock().unwrap().push(ctx.bookmark().cloned());
-                Ok(())
-            }
-        });
+        .lookback(Duration::from_secs(600));
+    let child = if per_parent {
+        child.state_partitioning_keys(["id"])
+    } else {
+        child
+    };
+    let child = child.sync(move |ctx: SyncContext<Value>| {
+        let s = seen.clone();
+        async move {
+            s.lock().unwrap().push(ctx.bookmark().cloned());
+            Ok(())
+        }
+    });
     let parent = Stream::new("parent").schema(schema()).key(["id"]).sync(
         |ctx: SyncContext<Value>| async move {
             ctx.emit(json!({"id": 1}))?;
             Ok(())
         },
     );
+    Tap::new("t").stream(parent.substream(child))
+}
+
+#[test]
+fn a_child_lookback_starts_before_its_stored_bookmark() {
+    let f = Files::new();
     let st = f.json("s.json", &json!({"bookmarks": {"child": {"partitions": [{"context": {"id": 1}, "replication_key_value": at(30)}]}}}));
-    let (out, msgs) = run(
-        Tap::new("t").stream(parent.substream(child)),
-        &["--config", &f.empty_config(), "--state", &st],
-    );
-    assert_eq!(out.exit_code, 0);
-    assert_eq!(*seen.lock().unwrap(), vec![Some(json!(at(20)))]);
-    let parts = &last_state(&msgs)["bookmarks"]["child"]["partitions"];
-    assert_eq!(
-        parts[0]["replication_key_value"],
-        at(30),
-        "the stored bookmark never goes back"
-    );
+    for per_parent in [true, false] {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let tap = lookback_tap(per_parent, seen.clone());
+        let (out, msgs) = run(tap, &["--config", &f.empty_config(), "--state", &st]);
+        assert_eq!(out.exit_code, 0);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![Some(json!(at(20)))],
+            "per parent: {per_parent}"
+        );
+        let child = &last_state(&msgs)["bookmarks"]["child"];
+        if per_parent {
+            assert_eq!(
+                child["partitions"][0]["replication_key_value"],
+                at(30),
+                "the stored bookmark never goes back"
+            );
+        } else {
+            // The whole parent was read: the per-parent value an older version left gives way to
+            // one bookmark for every parent.
+            assert!(child.get("partitions").is_none(), "{child}");
+            assert!(child["replication_key_value"].as_str().unwrap() > at(59).as_str());
+        }
+    }
 }
 
 #[test]

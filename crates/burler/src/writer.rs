@@ -1,4 +1,6 @@
-//! The per-stream machinery behind `emit`: selection, hooks, encoding, bookmarks and STATE commits.
+//! A stream's writer, the machinery behind `emit`: selection, conformance, hooks and encoding of
+//! each record into the stream's buffer; its replication key handed to the ledger's book; the
+//! commit cadence. What a commit writes is the ledger's business.
 //!
 //! Hot path: when no hook or conformance is set and the catalog deselects only top-level fields
 //! (or none), a typed record is serialized once, straight into the stream's buffer (no
@@ -6,19 +8,21 @@
 //! record is written (no second pass over the line).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burler_schema::{ConformStats, Conformed, Conformer};
-use burler_singer::{
-    FieldSelection, Message, RecordEncoder, ReplicationMethod, SchemaMessage, format_time_extracted,
-};
+use burler_singer::{FieldSelection, Message, RecordEncoder, SchemaMessage, format_time_extracted};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bookmark::{BookmarkStrategy, BookmarkTracker, BookmarkValue};
+use crate::bookmark::{BookmarkStrategy, BookmarkValue};
 use crate::error::EmitError;
+use crate::ledger::{Admit, Book, Ledger};
 use crate::output::{Output, STREAM_BUFFER_BYTES};
-use crate::stream::RecordHook;
+
+/// A record hook: receives a record after field selection, returns it (changed or not) or `None` to drop it.
+pub type RecordHook = Arc<dyn Fn(Map<String, Value>) -> Option<Map<String, Value>> + Send + Sync>;
 
 /// Counters of one stream, for logs, metrics and the run report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -36,8 +40,8 @@ pub struct StreamStats {
     pub nulled: u64,
 }
 
-/// Everything needed to build a [`StreamRuntime`].
-pub(crate) struct RuntimeSetup {
+/// Everything needed to build a [`Writer`].
+pub(crate) struct WriterSetup {
     pub(crate) name: String,
     pub(crate) selected: bool,
     pub(crate) schema: Value,
@@ -45,19 +49,28 @@ pub(crate) struct RuntimeSetup {
     pub(crate) selection: FieldSelection,
     pub(crate) hooks: Vec<RecordHook>,
     pub(crate) conformer: Option<Conformer>,
-    pub(crate) method: ReplicationMethod,
     pub(crate) key: Option<String>,
-    pub(crate) tracker: BookmarkTracker,
     pub(crate) strategy: BookmarkStrategy,
     pub(crate) sorted: bool,
-    pub(crate) filter_older: bool,
+    pub(crate) metric_interval: Duration,
+    pub(crate) ledger: Arc<Ledger>,
     pub(crate) output: Output,
 }
 
-/// The state of one stream while the tap runs.
-pub(crate) struct StreamRuntime {
-    pub(crate) name: String,
-    pub(crate) selected: bool,
+/// Where the replication key of a record went.
+enum Key {
+    /// The record has none (or the stream keeps no bookmark).
+    None,
+    /// Handed to the book as bytes (the canonical date-time shortcut).
+    Tracked,
+    /// Read; the book has not seen it yet.
+    Value(BookmarkValue),
+}
+
+/// One stream's writer: records in, whole lines out (see the module docs).
+pub(crate) struct Writer {
+    name: String,
+    selected: bool,
     encoder: RecordEncoder,
     /// The replication key's JSON in the record being written (reused, never shrunk).
     key_json: Vec<u8>,
@@ -67,13 +80,14 @@ pub(crate) struct StreamRuntime {
     skip: Vec<String>,
     hooks: Vec<RecordHook>,
     conformer: Option<Conformer>,
-    pub(crate) method: ReplicationMethod,
-    pub(crate) key: Option<String>,
-    pub(crate) tracker: BookmarkTracker,
+    key: Option<String>,
     strategy: BookmarkStrategy,
     sorted: bool,
-    filter_older: bool,
-    pub(crate) stats: StreamStats,
+    /// The bookmark of the sync (or partition) being written, lent by the ledger.
+    book: Book,
+    ledger: Arc<Ledger>,
+    output: Output,
+    stats: StreamStats,
     buf: Vec<u8>,
     since_commit: u64,
     last_commit: Instant,
@@ -82,27 +96,24 @@ pub(crate) struct StreamRuntime {
     /// `,"version":…,"time_extracted":…}\n`, pre-encoded for `tail_version` and `time_extracted`.
     tail: Vec<u8>,
     tail_version: Option<i64>,
-    pub(crate) output: Output,
     schema_message: Message,
     schema_written: bool,
-    pub(crate) version: Option<i64>,
-    /// The partition (child context) being synced, whose bookmark commits go to `partitions`.
-    pub(crate) partition: Option<Value>,
+    version: Option<i64>,
     last_metric: Instant,
     metric_interval: Duration,
 }
 
-impl fmt::Debug for StreamRuntime {
+impl fmt::Debug for Writer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StreamRuntime")
+        f.debug_struct("Writer")
             .field("name", &self.name)
             .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
 
-impl StreamRuntime {
-    pub(crate) fn new(setup: RuntimeSetup) -> Self {
+impl Writer {
+    pub(crate) fn new(setup: WriterSetup) -> Self {
         let encoder = RecordEncoder::new(&setup.name);
         let (fast_path, skip) =
             fast_path_of(&setup.selection, &setup.hooks, setup.conformer.as_ref());
@@ -115,7 +126,8 @@ impl StreamRuntime {
         let now = Instant::now();
         let time_extracted = format_time_extracted(chrono::Utc::now());
         let tail = RecordEncoder::line_tail(None, Some(&time_extracted));
-        StreamRuntime {
+        Writer {
+            book: Book::unbooked(&setup.name),
             name: setup.name,
             selected: setup.selected,
             encoder,
@@ -125,12 +137,11 @@ impl StreamRuntime {
             skip,
             hooks: setup.hooks,
             conformer: setup.conformer,
-            method: setup.method,
             key: setup.key,
-            tracker: setup.tracker,
             strategy: setup.strategy,
             sorted: setup.sorted,
-            filter_older: setup.filter_older,
+            ledger: setup.ledger,
+            output: setup.output,
             stats: StreamStats::default(),
             buf: Vec::with_capacity(STREAM_BUFFER_BYTES + 4096),
             since_commit: 0,
@@ -139,14 +150,22 @@ impl StreamRuntime {
             time_extracted_at: now,
             tail,
             tail_version: None,
-            output: setup.output,
             schema_message,
             schema_written: false,
             version: None,
-            partition: None,
             last_metric: now,
-            metric_interval: Duration::from_secs(60),
+            metric_interval: setup.metric_interval,
         }
+    }
+
+    /// True when the stream is selected (records of an unselected stream are counted, not written).
+    pub(crate) fn is_selected(&self) -> bool {
+        self.selected
+    }
+
+    /// The counters so far.
+    pub(crate) fn stats(&self) -> &StreamStats {
+        &self.stats
     }
 
     /// Leaves the top-level `fields` out of every record (fields the catalog's schema lacks).
@@ -158,9 +177,29 @@ impl StreamRuntime {
             fast_path_of(&self.selection, &self.hooks, self.conformer.as_ref());
     }
 
-    /// Sets how often `record_count` metric lines are logged while the stream runs.
-    pub(crate) fn set_metric_interval(&mut self, interval: Duration) {
-        self.metric_interval = interval;
+    /// The book of the sync being written.
+    pub(crate) fn book(&self) -> &Book {
+        &self.book
+    }
+
+    /// The book of the sync being written, to settle a parent's children in.
+    pub(crate) fn book_mut(&mut self) -> &mut Book {
+        &mut self.book
+    }
+
+    /// Starts writing the sync (or partition) of `book`.
+    pub(crate) fn lend(&mut self, book: Book) {
+        self.book = book;
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+    }
+
+    /// Ends the sync of the lent book: pending records are written and the book goes back to the
+    /// ledger with its final value (`ok`) or without it; `whole` says whether its tree of
+    /// children is complete too.
+    pub(crate) fn give_back(&mut self, ok: bool, whole: bool) -> std::io::Result<()> {
+        let book = std::mem::replace(&mut self.book, Book::unbooked(&self.name));
+        self.ledger.close(book, &mut self.buf, ok, whole)
     }
 
     /// Writes the stream's SCHEMA message once, before its first record.
@@ -173,47 +212,43 @@ impl StreamRuntime {
         Ok(())
     }
 
-    /// Writes any other message (ACTIVATE_VERSION) after the stream's pending records.
-    pub(crate) fn write_message(&mut self, message: &Message) -> std::io::Result<()> {
-        self.output.write_message(&mut self.buf, message)
-    }
-
-    /// Emits one record: selection, conformance, hooks, encoding, bookmark tracking, STATE commits.
+    /// Emits one record: selection, conformance, hooks, encoding, bookmark, cadence. Returns the
+    /// record's replication key when the book wants each one (a parent hands it to the record's
+    /// children, so it can hold its bookmark below a parent whose children fail).
     pub(crate) fn emit<T: Serialize + ?Sized>(
         &mut self,
         record: &T,
         bookmark: Option<Value>,
-    ) -> Result<(), EmitError> {
+    ) -> Result<Option<BookmarkValue>, EmitError> {
         if !self.selected {
             self.stats.dropped += 1;
-            return Ok(());
+            return Ok(None);
         }
         self.ensure_schema()?;
         let start = self.buf.len();
-        let value = if self.fast_path {
+        let key = if self.fast_path {
             self.encode_fast(record, bookmark)?
         } else {
-            let Some(map) = self.prepare_slow(record)? else {
-                return Ok(());
-            };
-            let value = bookmark.or_else(|| self.key.as_ref().and_then(|k| map.get(k).cloned()));
-            self.refresh_tail();
-            self.encoder
-                .encode_with_tail(&mut self.buf, &map, &self.tail)
-                .map_err(|source| self.serialize_error(source))?;
-            value.as_ref().and_then(BookmarkValue::from_json)
-        };
-        if let Some(bv) = value {
-            if self.filter_older && self.tracker.is_older_than_start(&bv) {
-                self.buf.truncate(start);
-                self.stats.filtered += 1;
-                return Ok(());
+            match self.encode_slow(record, bookmark)? {
+                Some(key) => key,
+                None => return Ok(None),
             }
-            self.tracker.observe(bv);
-        }
+        };
+        let kept = match key {
+            Key::Value(value) => {
+                if self.book.admit(value.clone()) == Admit::Older {
+                    self.buf.truncate(start);
+                    self.stats.filtered += 1;
+                    return Ok(None);
+                }
+                Some(value)
+            }
+            Key::Tracked | Key::None => None,
+        };
         self.stats.emitted += 1;
         self.since_commit += 1;
-        self.after_record()
+        self.after_record()?;
+        Ok(kept)
     }
 
     /// The fast path: the record is serialized once, straight into the buffer; the replication key
@@ -222,7 +257,7 @@ impl StreamRuntime {
         &mut self,
         record: &T,
         bookmark: Option<Value>,
-    ) -> Result<Option<BookmarkValue>, EmitError> {
+    ) -> Result<Key, EmitError> {
         self.refresh_tail();
         let key = match (&bookmark, &self.key) {
             (None, Some(key)) => Some(key.as_str()),
@@ -240,25 +275,44 @@ impl StreamRuntime {
             )
             .map_err(|source| serialize_error(&self.name, source))?;
         if key.is_none() {
-            return Ok(bookmark.as_ref().and_then(BookmarkValue::from_json));
+            return Ok(key_of(bookmark.as_ref()));
         }
         if !found {
-            return Ok(None);
+            return Ok(Key::None);
         }
-        // A canonical UTC date-time is tracked as bytes (parsed once per commit), unless each
-        // record must be compared with the start bookmark.
-        if !self.filter_older && self.tracker.observe_canonical_json(&self.key_json) {
-            return Ok(None);
+        // A canonical UTC date-time is tracked as bytes (parsed once per commit), unless the book
+        // must see each key.
+        if !self.book.wants_each_key() && self.book.admit_canonical_json(&self.key_json) {
+            return Ok(Key::Tracked);
         }
-        Ok(BookmarkValue::from_json_bytes(&self.key_json))
+        Ok(BookmarkValue::from_json_bytes(&self.key_json).map_or(Key::None, Key::Value))
     }
 
-    /// The slow path: a `Map` to prune, conform and pass through hooks. `None`: dropped.
+    /// The slow path: a `Map` to prune, conform and pass through hooks, then encoded. `None`: the
+    /// record was dropped.
+    fn encode_slow<T: Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+        bookmark: Option<Value>,
+    ) -> Result<Option<Key>, EmitError> {
+        let Some(map) = self.prepare_slow(record)? else {
+            return Ok(None);
+        };
+        let key = bookmark.or_else(|| self.key.as_ref().and_then(|k| map.get(k).cloned()));
+        self.refresh_tail();
+        self.encoder
+            .encode_with_tail(&mut self.buf, &map, &self.tail)
+            .map_err(|source| serialize_error(&self.name, source))?;
+        Ok(Some(key_of(key.as_ref())))
+    }
+
+    /// A `Map` pruned, conformed and passed through hooks. `None`: dropped.
     fn prepare_slow<T: Serialize + ?Sized>(
         &mut self,
         record: &T,
     ) -> Result<Option<Map<String, Value>>, EmitError> {
-        let value = serde_json::to_value(record).map_err(|source| self.serialize_error(source))?;
+        let value =
+            serde_json::to_value(record).map_err(|source| serialize_error(&self.name, source))?;
         let Value::Object(mut map) = value else {
             return Err(EmitError::Conform {
                 stream: self.name.clone(),
@@ -311,18 +365,23 @@ impl StreamRuntime {
         }
     }
 
-    fn serialize_error(&self, source: serde_json::Error) -> EmitError {
-        serialize_error(&self.name, source)
-    }
-
-    /// Hands full buffers to the output and commits the bookmark when the strategy says so.
+    /// Hands full buffers to the output and checkpoints when the cadence says so. A parent's
+    /// checkpoints wait for its children (see [`commit_if_due`](Self::commit_if_due)).
     fn after_record(&mut self) -> Result<(), EmitError> {
         if self.buf.len() >= STREAM_BUFFER_BYTES {
             self.output.write_lines(&mut self.buf)?;
             self.refresh_clock();
         }
-        if self.sorted && self.commit_due() {
-            self.commit_bookmark()?;
+        if !self.book.is_gated() {
+            self.commit_if_due()?;
+        }
+        Ok(())
+    }
+
+    /// Checkpoints when the stream is sorted and its cadence says a commit is due.
+    pub(crate) fn commit_if_due(&mut self) -> std::io::Result<()> {
+        if self.commit_due() {
+            self.checkpoint()?;
         }
         Ok(())
     }
@@ -349,7 +408,13 @@ impl StreamRuntime {
         }
     }
 
-    fn commit_due(&self) -> bool {
+    /// True when the stream is sorted and its cadence says a commit is due: for a parent, the
+    /// moment to run the children of the records written so far, so the commit can follow.
+    pub(crate) fn commit_due(&self) -> bool {
+        self.sorted && self.cadence_due()
+    }
+
+    fn cadence_due(&self) -> bool {
         match self.strategy {
             BookmarkStrategy::EndOfSync => false,
             BookmarkStrategy::EveryN(n) => self.since_commit >= n,
@@ -359,64 +424,34 @@ impl StreamRuntime {
         }
     }
 
-    /// Writes pending records, then a STATE with the bookmark if it moved.
-    pub(crate) fn commit_bookmark(&mut self) -> std::io::Result<()> {
+    /// Writes pending records, then (when the bookmark moved) a STATE with it.
+    pub(crate) fn checkpoint(&mut self) -> std::io::Result<()> {
         self.since_commit = 0;
         self.last_commit = Instant::now();
-        let Some(next) = self.tracker.next_commit() else {
-            return self.output.write_lines(&mut self.buf);
-        };
-        let (name, key) = (self.name.clone(), self.key.clone());
-        let json = next.to_json();
-        let partition = self.partition.clone();
-        self.output
-            .commit_state(&mut self.buf, |state| match partition {
-                Some(context) => {
-                    if let Some(key) = key {
-                        state.set_partition_value(
-                            &name,
-                            &context,
-                            "replication_key",
-                            Value::from(key),
-                        );
-                    }
-                    state.set_partition_value(&name, &context, "replication_key_value", json);
-                }
-                None => {
-                    let bookmark = state.bookmark_mut(&name);
-                    if let Some(key) = key {
-                        bookmark.replication_key = Some(key);
-                    }
-                    bookmark.replication_key_value = Some(json);
-                }
-            })?;
-        self.tracker.mark_committed(next);
-        Ok(())
+        self.ledger.checkpoint(&mut self.book, &mut self.buf)
     }
 
-    /// Starts syncing one partition: its bookmark is tracked (and committed) on its own.
-    pub(crate) fn begin_partition(&mut self, partition: Option<Value>, tracker: BookmarkTracker) {
-        self.partition = partition;
-        self.tracker = tracker;
-        self.since_commit = 0;
+    /// Writes pending records and a STATE line when the state changed.
+    pub(crate) fn flush_state(&mut self) -> std::io::Result<()> {
+        self.ledger.flush_state(&mut self.buf)
     }
 
-    /// Sets whether records older than the starting bookmark are left out.
-    pub(crate) fn set_filter_older(&mut self, on: bool) {
-        self.filter_older = on;
+    /// Moves the bookmark to `value` (never backwards) and checkpoints.
+    pub(crate) fn set_bookmark(&mut self, value: &Value) -> std::io::Result<()> {
+        if let Some(bv) = BookmarkValue::from_json(value) {
+            self.book.set_explicit(bv);
+        }
+        self.checkpoint()
     }
 
-    /// Whether records older than the starting bookmark are left out.
-    pub(crate) fn filter_older(&self) -> bool {
-        self.filter_older
+    /// A custom key of the stream's bookmark in the state.
+    pub(crate) fn ledger_value(&self, key: &str) -> Option<Value> {
+        self.ledger.value(&self.name, key)
     }
 
-    /// Writes pending records and a STATE after applying `update` to the run state.
-    pub(crate) fn commit_with(
-        &mut self,
-        update: impl FnOnce(&mut burler_singer::State),
-    ) -> std::io::Result<()> {
-        self.output.commit_state(&mut self.buf, update)
+    /// Sets a custom key of the stream's bookmark; a STATE follows the pending records.
+    pub(crate) fn set_state_value(&mut self, key: &str, value: Value) -> std::io::Result<()> {
+        self.ledger.set_value(&self.name, key, value, &mut self.buf)
     }
 
     /// Writes pending records without a STATE.
@@ -424,35 +459,39 @@ impl StreamRuntime {
         self.output.write_lines(&mut self.buf)
     }
 
-    /// Starts a FULL_TABLE sync: resumes the version kept in the state (an interrupted sync) or picks
-    /// a new one (epoch ms), stores it in the state, and on the first-ever sync of the stream emits
-    /// ACTIVATE_VERSION at once so the table is visible early.
-    pub(crate) fn begin_full_table(&mut self) -> std::io::Result<i64> {
-        let name = self.name.clone();
-        let (kept, first_ever) = self
-            .output
-            .with_state(|s| (s.version(&name), s.bookmark(&name).is_none()));
-        let version = kept.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    /// Starts a table version: the one kept in the state (an interrupted sync) or a new one; on
+    /// the stream's first-ever sync ACTIVATE_VERSION goes out at once, so the table is visible
+    /// early. Records carry the version until [`finish_version`](Self::finish_version).
+    pub(crate) fn begin_version(&mut self) -> std::io::Result<i64> {
+        let (version, first_ever) = self.ledger.begin_version(&self.name);
         self.version = Some(version);
         if first_ever && self.selected {
             self.ensure_schema()?;
-            self.write_message(&activate_version(&name, version))?;
+            self.output
+                .write_message(&mut self.buf, &activate_version(&self.name, version))?;
         }
-        self.commit_with(|s| s.set_version(&name, version))?;
+        self.ledger.flush_state(&mut self.buf)?;
         Ok(version)
     }
 
-    /// Ends a FULL_TABLE sync: writes pending records, ACTIVATE_VERSION, and a STATE without the version.
-    pub(crate) fn finish_full_table(&mut self) -> std::io::Result<()> {
+    /// Ends the table version: pending records and ACTIVATE_VERSION are written, and the version
+    /// leaves the state (the next STATE line says so).
+    pub(crate) fn finish_version(&mut self) -> std::io::Result<()> {
         let Some(version) = self.version.take() else {
             return Ok(());
         };
-        let name = self.name.clone();
         if self.selected {
             self.ensure_schema()?;
-            self.write_message(&activate_version(&name, version))?;
+            // A Message always serializes.
+            let _ = activate_version(&self.name, version).write_to(&mut self.buf);
         }
-        self.commit_with(|s| s.clear_version(&name))
+        self.ledger.end_version(&self.name, &mut self.buf)
+    }
+
+    /// Stops writing the table version without activating it (the sync did not complete): the
+    /// version stays in the state, so the next run resumes it.
+    pub(crate) fn abandon_version(&mut self) {
+        self.version = None;
     }
 
     /// Logs the singer-python `record_count` counter for this stream.
@@ -461,6 +500,13 @@ impl StreamRuntime {
         tags.insert("endpoint".into(), Value::from(self.name.clone()));
         burler_singer::metrics::Metric::counter("record_count", self.stats.emitted, tags).emit();
     }
+}
+
+/// A key given as JSON (by a bookmark function, or read from a `Map`).
+fn key_of(value: Option<&Value>) -> Key {
+    value
+        .and_then(BookmarkValue::from_json)
+        .map_or(Key::None, Key::Value)
 }
 
 /// Whether records can take the fast path, and the top-level fields it skips: deselected
@@ -496,38 +542,57 @@ mod tests {
     use crate::output::CaptureBuffer;
     use serde_json::json;
 
-    fn runtime(key: Option<&str>, sink: CaptureBuffer) -> StreamRuntime {
-        StreamRuntime::new(RuntimeSetup {
-            name: "my \"stream\"".into(),
+    fn writer(key: Option<&str>, sink: CaptureBuffer) -> Writer {
+        let output = Output::new(Box::new(sink), None);
+        let policy = crate::ledger::Policy {
+            key: key.map(str::to_owned),
+            keeps: crate::ledger::Keeps::Stream,
+            parent: None,
+            lookback: None,
+            filter_older: false,
+            gated: false,
+            datetime_key: false,
+            rollup_from: Vec::new(),
+        };
+        let name = "my \"stream\"";
+        let ledger = Ledger::new(
+            burler_singer::State::default(),
+            [(name.to_owned(), policy)].into(),
+            output.clone(),
+            chrono::Utc::now(),
+            None,
+        );
+        let mut w = Writer::new(WriterSetup {
+            name: name.into(),
             selected: true,
             schema: json!({"type": "object"}),
             key_properties: vec!["id".into()],
             selection: FieldSelection::default(),
             hooks: Vec::new(),
             conformer: None,
-            method: ReplicationMethod::Incremental,
             key: key.map(str::to_owned),
-            tracker: BookmarkTracker::new(None, chrono::Utc::now()),
             strategy: BookmarkStrategy::EndOfSync,
             sorted: true,
-            filter_older: false,
-            output: Output::new(Box::new(sink), burler_singer::State::default(), None),
-        })
+            metric_interval: Duration::from_secs(60),
+            ledger: ledger.clone(),
+            output,
+        });
+        w.lend(ledger.open(name, None));
+        w
     }
 
     #[test]
     fn the_fast_path_reads_the_top_level_replication_key_only() {
         let sink = CaptureBuffer::new();
-        let mut rt = runtime(Some("updated_at"), sink.clone());
+        let mut w = writer(Some("updated_at"), sink.clone());
         let record = json!({"a": {"updated_at": "2030-01-01T00:00:00Z"}, "updated_at": "2024-01-01T00:00:00Z"});
-        rt.emit(&record, None).unwrap();
-        rt.emit(&json!({"id": 2}), None).unwrap();
-        rt.tracker.settle();
+        w.emit(&record, None).unwrap();
+        w.emit(&json!({"id": 2}), None).unwrap();
         assert_eq!(
-            rt.tracker.max_seen,
+            w.book_mut().mark(),
             Some(BookmarkValue::from_text("2024-01-01T00:00:00Z"))
         );
-        rt.flush().unwrap();
+        w.flush().unwrap();
         let text = sink.text();
         assert!(
             text.contains(r#"{"type":"RECORD","stream":"my \"stream\"","record":{"a":"#),
@@ -538,12 +603,12 @@ mod tests {
 
     #[test]
     fn a_bookmark_function_wins_over_the_record_field() {
-        let mut rt = runtime(Some("id"), CaptureBuffer::new());
-        rt.emit(&json!({"id": 7}), Some(Value::from(3))).unwrap();
-        assert_eq!(rt.tracker.max_seen, Some(BookmarkValue::Integer(3)));
-        let mut no_key = runtime(None, CaptureBuffer::new());
+        let mut w = writer(Some("id"), CaptureBuffer::new());
+        w.emit(&json!({"id": 7}), Some(Value::from(3))).unwrap();
+        assert_eq!(w.book_mut().mark(), Some(BookmarkValue::Integer(3)));
+        let mut no_key = writer(None, CaptureBuffer::new());
         no_key.emit(&json!({"id": 7}), None).unwrap();
-        assert_eq!(no_key.tracker.max_seen, None);
-        assert_eq!(no_key.stats.emitted, 1);
+        assert_eq!(no_key.book_mut().mark(), None);
+        assert_eq!(no_key.stats().emitted, 1);
     }
 }

@@ -1,0 +1,258 @@
+//! The engine: runs a [`Plan`] — top-level streams in dependency order (up to N at once), each
+//! with its partitions, retries and tree of sub-streams — over one map from stream name to a
+//! shared [`Handle`] (the plan of the stream, its sync function, its writer, what happened to it).
+//!
+//! Bookmarks are the ledger's: the engine only opens a book when a sync starts and gives it back
+//! when it ends. Sync contexts reach the engine through the [`Tree`] handle it implements (other
+//! streams' writers, the children of a parent's records).
+
+mod partition;
+mod report;
+mod tree;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tracing::info;
+
+use crate::error::BoxError;
+use crate::ledger::Ledger;
+use crate::output::Output;
+use crate::plan::{Plan, PlannedStream};
+use crate::report::RunReport;
+use crate::scope::RunEnv;
+use crate::writer::{Writer, WriterSetup};
+
+/// How a sync that succeeded ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Done {
+    /// Its records and its whole tree of children are written.
+    Whole,
+    /// Its records are written, but the children of some of them failed.
+    Incomplete,
+}
+
+/// What happened to one stream this run.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// At least one sync of it started.
+    ran: bool,
+    /// Each failed sync: the partition (parent context) it was for, and the error.
+    failures: Vec<(Option<serde_json::Value>, String)>,
+    /// The tree above it failed or stopped before it could run (sub-streams only).
+    parent_failed: bool,
+}
+
+/// One stream, shared by the engine and every sync of it.
+pub(crate) struct Handle<C, K> {
+    pub(crate) plan: PlannedStream<C, K>,
+    pub(crate) writer: Arc<Mutex<Writer>>,
+    outcome: Mutex<Outcome>,
+}
+
+impl<C, K> Handle<C, K> {
+    fn name(&self) -> &str {
+        &self.plan.facts.name
+    }
+
+    fn outcome(&self) -> MutexGuard<'_, Outcome> {
+        self.outcome.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Run options the engine needs.
+pub(crate) struct EngineOptions {
+    pub(crate) max_concurrent_streams: usize,
+    pub(crate) fail_fast: bool,
+    pub(crate) metric_interval: std::time::Duration,
+}
+
+/// The engine of one sync (see the module docs).
+pub(crate) struct Engine<C, K> {
+    env: Arc<RunEnv<C, K>>,
+    ledger: Arc<Ledger>,
+    output: Output,
+    streams: HashMap<String, Arc<Handle<C, K>>>,
+    order: Vec<String>,
+    resume: Option<String>,
+    options: EngineOptions,
+}
+
+impl<C, K> Engine<C, K>
+where
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    /// An engine for `plan`, writing through `ledger` and `output`.
+    pub(crate) fn new(
+        plan: Plan<C, K>,
+        env: Arc<RunEnv<C, K>>,
+        ledger: Arc<Ledger>,
+        output: Output,
+        options: EngineOptions,
+    ) -> Arc<Self> {
+        let streams = plan
+            .streams
+            .into_iter()
+            .map(|planned| {
+                let handle = handle_of(planned, &ledger, &output, &options);
+                (handle.name().to_owned(), Arc::new(handle))
+            })
+            .collect();
+        Arc::new(Engine {
+            env,
+            ledger,
+            output,
+            streams,
+            order: plan.order,
+            resume: plan.resume,
+            options,
+        })
+    }
+
+    /// Runs every needed top-level stream, in dependency order, up to the limit at once, and
+    /// reports on every stream.
+    pub(crate) async fn run(self: Arc<Self>) -> RunReport {
+        let started = Instant::now();
+        self.log_start();
+        let mut pending: Vec<Arc<Handle<C, K>>> = self
+            .order
+            .iter()
+            .filter_map(|name| self.handle(name).cloned())
+            .filter(|h| h.plan.needed)
+            .collect();
+        let mut done: HashSet<String> = self
+            .streams
+            .keys()
+            .filter(|n| !pending.iter().any(|p| p.name() == n.as_str()))
+            .cloned()
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, String> = HashMap::new();
+        let mut reports = Vec::new();
+        let mut stop = false;
+        loop {
+            while !stop && running.len() < self.options.max_concurrent_streams {
+                let Some(i) = pending
+                    .iter()
+                    .position(|s| s.plan.after.iter().all(|d| done.contains(d)))
+                else {
+                    break;
+                };
+                let handle = pending.remove(i);
+                let name = handle.name().to_owned();
+                let id = tasks.spawn(self.clone().sync_root(handle)).id();
+                running.insert(id, name);
+            }
+            let Some(joined) = tasks.join_next_with_id().await else {
+                break;
+            };
+            let report = match joined {
+                Ok((id, report)) => {
+                    running.remove(&id);
+                    report
+                }
+                Err(e) => {
+                    let name = running.remove(&e.id()).unwrap_or_default();
+                    report::panicked(&name, &e)
+                }
+            };
+            done.insert(report.stream.clone());
+            stop |= (report.error.is_some() && self.options.fail_fast) || self.output.is_broken();
+            reports.push(report);
+        }
+        reports.extend(pending.iter().map(|s| report::skipped(s.name())));
+        reports.extend(self.secondary_reports(&reports));
+        RunReport {
+            streams: reports,
+            duration_secs: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    fn log_start(&self) {
+        let mut selected: Vec<&str> = self
+            .streams
+            .values()
+            .filter(|h| h.plan.selected)
+            .map(|h| h.name())
+            .collect();
+        selected.sort_unstable();
+        let names = if selected.is_empty() {
+            "none".to_owned()
+        } else {
+            selected.join(", ")
+        };
+        let resume = self
+            .resume
+            .as_ref()
+            .map(|r| format!("; resuming {r}"))
+            .unwrap_or_default();
+        info!("Starting sync; selected streams: {names}{resume}");
+    }
+}
+
+impl<C, K> Engine<C, K> {
+    fn handle(&self, name: &str) -> Option<&Arc<Handle<C, K>>> {
+        self.streams.get(name)
+    }
+
+    /// The streams below `name` (children, grandchildren, …), parents first.
+    fn descendants(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut queue = vec![name.to_owned()];
+        while let Some(next) = queue.pop() {
+            if let Some(h) = self.handle(&next) {
+                for child in &h.plan.facts.children {
+                    out.push(child.clone());
+                    queue.push(child.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The handle of a planned stream: its writer built from the plan.
+fn handle_of<C, K>(
+    planned: PlannedStream<C, K>,
+    ledger: &Arc<Ledger>,
+    output: &Output,
+    options: &EngineOptions,
+) -> Handle<C, K> {
+    let plan = &planned.writer;
+    let mut writer = Writer::new(WriterSetup {
+        name: planned.facts.name.clone(),
+        selected: planned.selected,
+        schema: plan.schema.clone(),
+        key_properties: planned.facts.key_properties.clone(),
+        selection: plan.selection.clone(),
+        hooks: plan.hooks.clone(),
+        conformer: plan.conformer.clone(),
+        key: planned.policy.key.clone(),
+        strategy: plan.strategy,
+        sorted: plan.sorted,
+        metric_interval: options.metric_interval,
+        ledger: ledger.clone(),
+        output: output.clone(),
+    });
+    writer.leave_out(&plan.leave_out);
+    Handle {
+        plan: planned,
+        writer: Arc::new(Mutex::new(writer)),
+        outcome: Mutex::new(Outcome::default()),
+    }
+}
+
+/// A failure label: `stream[partition]`, or the stream alone.
+fn label(stream: &str, partition: Option<&serde_json::Value>) -> String {
+    match partition {
+        Some(p) => format!("{stream}[{p}]"),
+        None => stream.to_owned(),
+    }
+}
+
+/// Makes a sync error from a message.
+fn error(message: String) -> BoxError {
+    message.into()
+}
