@@ -177,4 +177,7 @@ pub struct RunOutcome {
     pub report: Option<RunReport>,
     /// The error that ended the run, as printed.
     pub error: Option<String>,
+    /// Each failure the run ended with, as printed after `CRITICAL ` (`stream: error`, or
+    /// `stream[partition]: error` for one partition or parent context of a stream).
+    pub failures: Vec<String>,
 }

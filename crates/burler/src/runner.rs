@@ -57,11 +57,19 @@ where
     match runtime.block_on(execute(tap, *cli, sink)) {
         Ok(report) => outcome(0, report, None),
         Err((Error::StreamsFailed { failed }, report)) => {
-            for (stream, err) in &failed {
-                eprintln!("CRITICAL {stream}: {err}");
+            let lines: Vec<String> = failed.iter().map(|(s, e)| format!("{s}: {e}")).collect();
+            for line in &lines {
+                eprintln!("CRITICAL {line}");
             }
-            let text = format!("{} stream(s) failed", failed.len());
-            outcome(1, report, Some(text))
+            let streams: std::collections::HashSet<&str> = failed
+                .iter()
+                .map(|(label, _)| label.split('[').next().unwrap_or(label))
+                .collect();
+            let text = format!("{} stream(s) failed", streams.len());
+            RunOutcome {
+                failures: lines,
+                ..outcome(1, report, Some(text))
+            }
         }
         Err((e, _)) => fail(e),
     }
@@ -87,6 +95,7 @@ fn outcome(exit_code: u8, report: Option<RunReport>, error: Option<String>) -> R
     RunOutcome {
         exit_code,
         report,
+        failures: error.iter().cloned().collect(),
         error,
     }
 }

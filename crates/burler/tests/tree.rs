@@ -580,3 +580,177 @@ fn full_request_incremental_emit_keeps_only_newer_records() {
         at(10)
     );
 }
+
+/// parent (3 records, `method`) → child (2 records per parent, FULL_TABLE); the child fails for
+/// the parents in `failing`, the parent fails after its records when `parent_fails`.
+fn versioned_tree(parent_incremental: bool, failing: &'static [u64], parent_fails: bool) -> Tap {
+    let child = Stream::new("child").schema(schema()).key(["id"]).sync(
+        move |ctx: SyncContext<Value>| async move {
+            let parent = ctx.parent().unwrap()["id"].as_u64().unwrap();
+            if failing.contains(&parent) {
+                return Err(format!("lines of {parent} are gone").into());
+            }
+            for i in 1..=2 {
+                ctx.emit(json!({"id": parent * 10 + i, "parent": parent, "updated_at": at(i)}))?;
+            }
+            Ok(())
+        },
+    );
+    let parent = Stream::new("parent").schema(schema()).key(["id"]);
+    let parent = if parent_incremental {
+        parent.incremental("updated_at")
+    } else {
+        parent
+    };
+    let parent = parent
+        .sync(move |ctx: SyncContext<Value>| async move {
+            let records = (1..=3).map(|i| json!({"id": i, "updated_at": at(i)}));
+            ctx.emit_all(records)?;
+            ctx.run_children().await?;
+            if parent_fails {
+                return Err("parent API went away".into());
+            }
+            Ok(())
+        })
+        .substream(child);
+    Tap::new("t").stream(parent)
+}
+
+fn activations(msgs: &[Value], stream: &str) -> Vec<(usize, i64)> {
+    msgs.iter()
+        .enumerate()
+        .filter(|(_, m)| m["type"] == "ACTIVATE_VERSION" && m["stream"] == stream)
+        .map(|(i, m)| (i, m["version"].as_i64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn children_of_a_full_table_parent_share_one_version_activated_after_the_parent() {
+    let f = Files::new();
+    let (out, msgs) = run(
+        versioned_tree(false, &[], false),
+        &["--config", &f.empty_config()],
+    );
+    assert_eq!(out.exit_code, 0, "{:?}", out.error);
+    let lines: Vec<&Value> = msgs
+        .iter()
+        .filter(|m| m["type"] == "RECORD" && m["stream"] == "child")
+        .collect();
+    assert_eq!(lines.len(), 6);
+    let version = lines[0]["version"]
+        .as_i64()
+        .expect("child records carry a version");
+    assert!(
+        lines.iter().all(|m| m["version"] == version),
+        "one version per run"
+    );
+    let activated = activations(&msgs, "child");
+    assert_eq!(activated.last().map(|a| a.1), Some(version));
+    let last_parent = msgs
+        .iter()
+        .rposition(|m| m["type"] == "RECORD" && m["stream"] == "parent")
+        .unwrap();
+    let last_child = msgs
+        .iter()
+        .rposition(|m| m["type"] == "RECORD" && m["stream"] == "child")
+        .unwrap();
+    let (at_end, _) = *activated.last().unwrap();
+    assert!(
+        at_end > last_parent && at_end > last_child,
+        "activated after the whole parent"
+    );
+}
+
+#[test]
+fn children_of_an_incremental_parent_never_send_activate_version() {
+    let f = Files::new();
+    let (out, msgs) = run(
+        versioned_tree(true, &[], false),
+        &["--config", &f.empty_config()],
+    );
+    assert_eq!(out.exit_code, 0, "{:?}", out.error);
+    assert!(activations(&msgs, "child").is_empty());
+    assert!(
+        msgs.iter()
+            .filter(|m| m["type"] == "RECORD" && m["stream"] == "child")
+            .all(|m| m.get("version").is_none())
+    );
+}
+
+#[test]
+fn a_failing_child_is_reported_per_parent_its_siblings_run_and_the_parent_holds_below_it() {
+    let f = Files::new();
+    let (out, msgs) = run(
+        versioned_tree(true, &[2], false),
+        &["--config", &f.empty_config()],
+    );
+    assert_eq!(out.exit_code, 1);
+    assert_eq!(
+        out.failures,
+        vec![r#"child[{"id":2}]: lines of 2 are gone"#.to_owned()]
+    );
+    assert_eq!(
+        ids(&msgs, "child"),
+        BTreeSet::from([11, 12, 31, 32]),
+        "siblings ran"
+    );
+    let report = out.report.unwrap();
+    let status = |s: &str| {
+        report
+            .streams
+            .iter()
+            .find(|r| r.stream == s)
+            .map(|r| r.status.clone())
+    };
+    assert_eq!(status("child").as_deref(), Some("failed"));
+    assert_eq!(status("parent").as_deref(), Some("succeeded"));
+    assert_eq!(
+        last_state(&msgs)["bookmarks"]["parent"]["replication_key_value"],
+        at(2),
+        "held at the parent whose children failed, so the next run reads it again"
+    );
+
+    // Under a FULL_TABLE parent, the failed child keeps its version unactivated for the next run.
+    let (out, msgs) = run(
+        versioned_tree(false, &[2], false),
+        &["--config", &f.empty_config()],
+    );
+    assert_eq!(out.exit_code, 1);
+    let first_child = msgs
+        .iter()
+        .position(|m| m["type"] == "RECORD" && m["stream"] == "child")
+        .unwrap();
+    let activated = activations(&msgs, "child");
+    assert!(
+        activated.iter().all(|(i, _)| *i < first_child),
+        "only the first-ever activation at the start, none at the end: {activated:?}"
+    );
+    assert!(last_state(&msgs)["bookmarks"]["child"]["version"].is_i64());
+}
+
+#[test]
+fn children_of_a_failed_parent_that_never_ran_are_reported_skipped() {
+    let f = Files::new();
+    let fails_first = Stream::new("parent")
+        .schema(schema())
+        .key(["id"])
+        .sync(|_: SyncContext<Value>| async { Err::<(), BoxError>("parent API went away".into()) })
+        .substream(
+            Stream::new("child")
+                .schema(schema())
+                .key(["id"])
+                .sync(|_: SyncContext<Value>| async { Ok(()) }),
+        );
+    let (out, _) = run(
+        Tap::new("t").stream(fails_first),
+        &["--config", &f.empty_config()],
+    );
+    assert_eq!(out.exit_code, 1);
+    let report = out.report.unwrap();
+    let child = report.streams.iter().find(|r| r.stream == "child").unwrap();
+    assert_eq!(child.status, "skipped");
+    assert_eq!(
+        out.failures,
+        vec!["parent: parent API went away".to_owned()]
+    );
+}
