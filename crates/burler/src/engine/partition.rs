@@ -232,6 +232,11 @@ where
     /// STATE carries what its finished partitions noted (never its failed ones).
     fn mark_tree_failed(&self, root: &Handle<C, K>, tree: &[String]) {
         let _ = lock(&root.writer).flush_state();
+        for name in &root.plan.facts.emits_to {
+            if let Some(h) = self.handle(name) {
+                let _ = lock(&h.writer).give_back(false, false);
+            }
+        }
         for name in tree {
             if let Some(h) = self.handle(name) {
                 h.outcome().parent_failed = true;
