@@ -242,11 +242,7 @@ impl<D: Dialect, C: SourceConfig<D>> SqlTap<D, C> {
             Ok(tables) => tables,
             Err(e) => {
                 eprintln!("CRITICAL {e}");
-                return RunOutcome {
-                    exit_code: 1,
-                    report: None,
-                    error: Some(e.to_string()),
-                };
+                return RunOutcome::failed(1, e.to_string());
             }
         };
         let catalog = scan.catalog_file().and_then(|p| Catalog::from_path(p).ok());
@@ -472,11 +468,7 @@ where
     };
     if let Err(e) = sink.write_all(text.as_bytes()).and_then(|()| sink.flush()) {
         eprintln!("CRITICAL writing output: {e}");
-        return RunOutcome {
-            exit_code: 1,
-            report: None,
-            error: Some(e.to_string()),
-        };
+        return RunOutcome::failed(1, e.to_string());
     }
     outcome
 }

@@ -181,3 +181,17 @@ pub struct RunOutcome {
     /// `stream[partition]: error` for one partition or parent context of a stream).
     pub failures: Vec<String>,
 }
+
+impl RunOutcome {
+    /// The outcome of a run that ended with one error before any sync (printed as one
+    /// `CRITICAL` line by whoever ends the run).
+    pub fn failed(exit_code: u8, error: impl Into<String>) -> Self {
+        let error = error.into();
+        RunOutcome {
+            exit_code,
+            report: None,
+            failures: vec![error.clone()],
+            error: Some(error),
+        }
+    }
+}
