@@ -38,6 +38,7 @@ pub mod auth;
 mod client;
 pub mod endpoints;
 pub mod error;
+pub mod export;
 pub mod graphql;
 mod layer;
 mod message;
