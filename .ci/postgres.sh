@@ -106,7 +106,7 @@ _burler_pg_main() {
     if ! "${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
         "${psql[@]}" -d postgres -c "CREATE DATABASE $db" >&2
     fi
-    "${psql[@]}" -d "$db" -f "$fixtures" >&2 || { _burler_pg_log "loading $fixtures failed"; return 1; }
+    PGOPTIONS="-c client_min_messages=warning" "${psql[@]}" -d "$db" -f "$fixtures" >&2 || { _burler_pg_log "loading $fixtures failed"; return 1; }
     _burler_pg_log "fixtures loaded into $db"
     echo "postgres://postgres@127.0.0.1:$port/$db"
 }
