@@ -87,10 +87,9 @@ check_example() {
     if [[ -z ${CONFIG:-} || ! -f $dir/$CONFIG ]]; then fail "$label" "CONFIG '${CONFIG:-}' not found in $dir"; return; fi
     work=$(mktemp -d "${TMPDIR:-/tmp}/burler-check.$TAP_NAME.XXXXXX")
     sed "s|@EXAMPLE_DIR@|$dir|g" "$dir/$CONFIG" >"$work/config.json"
-    local options=()
     local third_party=1
     [[ $TAP_BIN == "$TARGET_DIR"/* ]] && third_party=0
-    THIRD_PARTY=$third_party judge "$label" "$dir" "$work/config.json" "${options[@]}" -- "$TAP_BIN"
+    THIRD_PARTY=$third_party judge "$label" "$dir" "$work/config.json" -- "$TAP_BIN"
     # A burler tap (built in this workspace) must also pass its own --verify.
     if [[ $TAP_BIN == "$TARGET_DIR"/* ]]; then
         if (cd "$dir" && "$TAP_BIN" --config "$work/config.json" --verify) >"$work/verify" 2>&1; then
