@@ -134,7 +134,7 @@ fn discovery_lists_tables_and_views_with_the_standard_metadata() {
 }
 
 #[test]
-fn every_type_of_the_map_has_its_schema_and_its_json() {
+fn every_type_of_the_map_has_its_schema() {
     let Some(url) = server("types") else { return };
     let files = Files::new();
     let config = files.write(
@@ -193,25 +193,23 @@ fn every_type_of_the_map_has_its_schema_and_its_json() {
     );
     assert_eq!(props["iv"]["type"], n("string"));
     assert_eq!(props["inet_v"]["type"], n("string"));
+}
+
+#[test]
+fn every_type_of_the_map_is_written_as_its_json() {
+    let Some(url) = server("type values") else {
+        return;
+    };
+    let files = Files::new();
+    let config = files.write(
+        "config.json",
+        &json!({"url": url, "filter_schemas": ["burler_fixtures"]}),
+    );
     let out = run(tap(), &["--config", &config]);
     assert_eq!(out.code, 0, "{:?}", out.error);
     let rows = out.records("burler_fixtures-kinds");
     assert_eq!(rows.len(), 3);
-    assert_eq!(
-        rows[0],
-        json!({
-            "id": 1, "small": -32768, "int": 2147483647, "big": 9223372036854775807_i64,
-            "real_f": 1.5, "double_f": 0.1, "num": 12345678.1234, "num_free": 12345678901234567890.000000001,
-            "txt": "text", "vc": "short", "ch": "ab ", "flag": true,
-            "d": "2024-02-29", "t": "13:45:00.250", "ttz": "13:45:00+02:00",
-            "ts": "2024-01-31T13:45:00.123456Z", "tstz": "2024-01-31T11:45:00Z",
-            "j": {"a": [1, 2], "b": null}, "jb": {"a": 1, "b": {"c": "d"}},
-            "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "b": "AAEC/w==",
-            "ints": [1, null, 3], "texts": ["a b", "c,d", "q\"uote", null], "matrix": [[1, 2], [3, 4]],
-            "stamps": ["2024-01-31T13:45:00Z", "2024-01-31T11:45:00.500Z"], "nums": [1.5, null],
-            "mood": "happy", "pos": 7, "iv": "P1DT2H3M4S", "money_v": "$12.50", "inet_v": "192.168.0.1/24"
-        })
-    );
+    assert_eq!(rows[0], first_kinds_row());
     let nulls = &rows[1];
     assert_eq!(nulls["int"], -1);
     assert_eq!(nulls["jb"], Value::Null, "a JSON null");
@@ -223,18 +221,15 @@ fn every_type_of_the_map_has_its_schema_and_its_json() {
             .all(|(k, v)| ["id", "int"].contains(&k.as_str()) || v.is_null()),
         "{nulls}"
     );
-    assert_eq!(
-        rows[2],
-        json!({
-            "id": 3, "small": 0, "int": 0, "big": -9223372036854775808_i64,
-            "real_f": null, "double_f": null, "num": -0.0001, "num_free": null,
-            "txt": "multi\nline \\ \"quoted\" é 😀", "vc": "", "ch": "   ", "flag": false,
-            "d": "0001-01-01", "t": "23:59:59.999999", "ttz": "00:00:00-03:30", "ts": null, "tstz": null,
-            "j": [], "jb": "just a string", "u": "00000000-0000-0000-0000-000000000000", "b": "",
-            "ints": [], "texts": [], "matrix": [], "stamps": [], "nums": [],
-            "mood": "sad", "pos": 1, "iv": "P-1M", "money_v": "-$0.01", "inet_v": "::1/128"
-        })
-    );
+    assert_eq!(rows[2], edge_kinds_row());
+}
+
+#[test]
+fn numerics_are_exact_singer_decimal_strings_when_the_config_says_so() {
+    let Some(url) = server("decimal strings") else {
+        return;
+    };
+    let files = Files::new();
     let decimal = files.write(
         "decimal.json",
         &json!({"url": url, "filter_schemas": ["burler_fixtures"], "decimal": "string"}),
@@ -249,6 +244,35 @@ fn every_type_of_the_map_has_its_schema_and_its_json() {
         out.messages("SCHEMA", "burler_fixtures-kinds")[0]["schema"]["properties"]["num"]["format"],
         "singer.decimal"
     );
+}
+
+/// Row 1 of `burler_fixtures.kinds`, as a record.
+fn first_kinds_row() -> Value {
+    json!({
+        "id": 1, "small": -32768, "int": 2147483647, "big": 9223372036854775807_i64,
+        "real_f": 1.5, "double_f": 0.1, "num": 12345678.1234, "num_free": 12345678901234567890.000000001,
+        "txt": "text", "vc": "short", "ch": "ab ", "flag": true,
+        "d": "2024-02-29", "t": "13:45:00.250", "ttz": "13:45:00+02:00",
+        "ts": "2024-01-31T13:45:00.123456Z", "tstz": "2024-01-31T11:45:00Z",
+        "j": {"a": [1, 2], "b": null}, "jb": {"a": 1, "b": {"c": "d"}},
+        "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "b": "AAEC/w==",
+        "ints": [1, null, 3], "texts": ["a b", "c,d", "q\"uote", null], "matrix": [[1, 2], [3, 4]],
+        "stamps": ["2024-01-31T13:45:00Z", "2024-01-31T11:45:00.500Z"], "nums": [1.5, null],
+        "mood": "happy", "pos": 7, "iv": "P1DT2H3M4S", "money_v": "$12.50", "inet_v": "192.168.0.1/24"
+    })
+}
+
+/// Row 3 of `burler_fixtures.kinds` (edge values), as a record.
+fn edge_kinds_row() -> Value {
+    json!({
+        "id": 3, "small": 0, "int": 0, "big": -9223372036854775808_i64,
+        "real_f": null, "double_f": null, "num": -0.0001, "num_free": null,
+        "txt": "multi\nline \\ \"quoted\" é 😀", "vc": "", "ch": "   ", "flag": false,
+        "d": "0001-01-01", "t": "23:59:59.999999", "ttz": "00:00:00-03:30", "ts": null, "tstz": null,
+        "j": [], "jb": "just a string", "u": "00000000-0000-0000-0000-000000000000", "b": "",
+        "ints": [], "texts": [], "matrix": [], "stamps": [], "nums": [],
+        "mood": "sad", "pos": 1, "iv": "P-1M", "money_v": "-$0.01", "inet_v": "::1/128"
+    })
 }
 
 #[test]
@@ -281,6 +305,12 @@ fn only_selected_columns_are_read() {
     assert!(out.records("burler_fixtures-kinds_view").is_empty());
 }
 
+/// The (region, n) key of a record or a checkpoint.
+fn region_key(r: &Value) -> (String, i64) {
+    let region = r["region"].as_str().unwrap_or_default().to_owned();
+    (region, r["n"].as_i64().unwrap_or_default())
+}
+
 #[test]
 fn a_full_table_sync_cut_midway_resumes_after_the_last_composite_key_without_loss() {
     let Some(url) = server("full table resume") else {
@@ -295,13 +325,11 @@ fn a_full_table_sync_cut_midway_resumes_after_the_last_composite_key_without_los
     let size: usize = whole.lines.iter().map(|l| l.to_string().len() + 1).sum();
     let cut = run_limited(tap(), &["--config", &config], size / 2);
     assert_ne!(cut.code, 0);
-    let key = |r: &Value| {
-        (
-            r["region"].as_str().unwrap().to_owned(),
-            r["n"].as_i64().unwrap(),
-        )
-    };
-    let delivered: Vec<(String, i64)> = cut.records("t_resume-items").iter().map(key).collect();
+    let delivered: Vec<(String, i64)> = cut
+        .records("t_resume-items")
+        .iter()
+        .map(region_key)
+        .collect();
     let state = cut.last_state();
     let checkpoint = state["bookmarks"]["t_resume-items"]["full_table_checkpoint"].clone();
     let last = &checkpoint["last_pk_fetched"];
@@ -309,21 +337,15 @@ fn a_full_table_sync_cut_midway_resumes_after_the_last_composite_key_without_los
         last["region"].is_string() && last["n"].is_i64(),
         "a composite key checkpoint: {state}"
     );
-    let resumed = run(
-        tap(),
-        &[
-            "--config",
-            &config,
-            "--state",
-            &files.write("state.json", &state),
-        ],
-    );
+    let state_file = files.write("state.json", &state);
+    let resumed = run(tap(), &["--config", &config, "--state", &state_file]);
     assert_eq!(resumed.code, 0, "{:?}", resumed.error);
-    let rest: Vec<(String, i64)> = resumed.records("t_resume-items").iter().map(key).collect();
-    let after = (
-        last["region"].as_str().unwrap().to_owned(),
-        last["n"].as_i64().unwrap(),
-    );
+    let rest: Vec<(String, i64)> = resumed
+        .records("t_resume-items")
+        .iter()
+        .map(region_key)
+        .collect();
+    let after = region_key(last);
     assert!(
         rest.iter().all(|k| *k > after),
         "only rows after the checkpoint are read again"
@@ -420,18 +442,23 @@ fn drop_log(url: &str, schema: &str) {
     ));
 }
 
-#[test]
-fn log_based_sends_the_table_first_then_inserts_updates_and_deletes() {
-    let Some(url) = server("log based") else {
-        return;
-    };
-    let files = Files::new();
-    let s = "t_log";
-    drop_log(&url, s);
-    schema(&url, &files, s, "CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric(10, 2), tags text[]);
+/// Runs a sync with `config`, `catalog` and `state` (written as the file `name`).
+fn sync_from(config: &str, catalog: &str, files: &Files, name: &str, state: &Value) -> Output {
+    let state = files.write(name, state);
+    run(
+        tap(),
+        &["--config", config, "--catalog", catalog, "--state", &state],
+    )
+}
+
+/// Schema `s` with a table of 3 rows, synced LOG_BASED once (the initial full sync), checked;
+/// returns the config, the catalog, the final state and its LSN bookmark.
+fn first_log_run(url: &str, files: &Files, s: &str) -> (String, String, Value, u64) {
+    drop_log(url, s);
+    schema(url, files, s, "CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric(10, 2), tags text[]);
         CREATE TABLE other (id int PRIMARY KEY);
         INSERT INTO accounts VALUES (1, 'ada', 10.50, '{a}'), (2, 'grace', 20, NULL), (3, 'alan', 30, '{b,c}');");
-    let config = log_config(&files, &url, s);
+    let config = log_config(files, url, s);
     let mut catalog = discover(&config).catalog();
     let props = &catalog["streams"][0]["schema"]["properties"];
     assert_eq!(
@@ -461,27 +488,11 @@ fn log_based_sends_the_table_first_then_inserts_updates_and_deletes() {
     let lsn1 = bookmark["replication_key_value"]
         .as_u64()
         .expect("an LSN bookmark");
+    (config, catalog, state.clone(), lsn1)
+}
 
-    exec(
-        &url,
-        "INSERT INTO t_log.accounts VALUES (4, 'barbara', 40, '{}');
-        UPDATE t_log.accounts SET balance = 25.25, tags = '{x,\"y z\"}' WHERE id = 2;
-        DELETE FROM t_log.accounts WHERE id = 3;
-        INSERT INTO t_log.other VALUES (1);",
-    );
-    let second = run(
-        tap(),
-        &[
-            "--config",
-            &config,
-            "--catalog",
-            &catalog,
-            "--state",
-            &files.write("s1.json", &state),
-        ],
-    );
-    assert_eq!(second.code, 0, "{:?}", second.error);
-    let changes = second.records("t_log-accounts");
+/// The records of an insert (id 4), an update (id 2) and a delete (id 3), in commit order.
+fn check_changes(changes: &[Value], lsn1: u64) {
     assert_eq!(
         changes.len(),
         3,
@@ -515,6 +526,32 @@ fn log_based_sends_the_table_first_then_inserts_updates_and_deletes() {
         lsns.windows(2).all(|w| w[0] < w[1]) && lsns[0] >= lsn1,
         "{lsns:?} after {lsn1}"
     );
+}
+
+#[test]
+fn log_based_sends_the_table_first_then_inserts_updates_and_deletes() {
+    let Some(url) = server("log based") else {
+        return;
+    };
+    let files = Files::new();
+    let s = "t_log";
+    let (config, catalog, state, lsn1) = first_log_run(&url, &files, s);
+
+    exec(
+        &url,
+        "INSERT INTO t_log.accounts VALUES (4, 'barbara', 40, '{}');
+        UPDATE t_log.accounts SET balance = 25.25, tags = '{x,\"y z\"}' WHERE id = 2;
+        DELETE FROM t_log.accounts WHERE id = 3;
+        INSERT INTO t_log.other VALUES (1);",
+    );
+    let second = sync_from(&config, &catalog, &files, "s1.json", &state);
+    assert_eq!(second.code, 0, "{:?}", second.error);
+    let changes = second.records("t_log-accounts");
+    check_changes(&changes, lsn1);
+    let lsns: Vec<u64> = changes
+        .iter()
+        .map(|c| c["_sdc_lsn"].as_u64().unwrap())
+        .collect();
     assert!(
         second
             .messages("RECORD", "t_log-accounts")
@@ -529,29 +566,9 @@ fn log_based_sends_the_table_first_then_inserts_updates_and_deletes() {
 
     // A retry from the same state (its target did not commit) gets the same changes: the slot
     // forgets only what a later run's state says was delivered.
-    let again = run(
-        tap(),
-        &[
-            "--config",
-            &config,
-            "--catalog",
-            &catalog,
-            "--state",
-            &files.write("s1b.json", &state),
-        ],
-    );
+    let again = sync_from(&config, &catalog, &files, "s1b.json", &state);
     assert_eq!(again.records("t_log-accounts"), changes);
-    let third = run(
-        tap(),
-        &[
-            "--config",
-            &config,
-            "--catalog",
-            &catalog,
-            "--state",
-            &files.write("s2.json", &state2),
-        ],
-    );
+    let third = sync_from(&config, &catalog, &files, "s2.json", &state2);
     assert_eq!(third.code, 0, "{:?}", third.error);
     assert!(
         third.records("t_log-accounts").is_empty(),
