@@ -17,8 +17,8 @@
 //! `<schema>-<table>` (SQLite: `<table>`), with one schema property per column typed by the map in
 //! [`types`], and the standard metadata of database taps: `database-name`, `schema-name`,
 //! `is-view`, `row-count` (PostgreSQL: the planner's estimate), `table-key-properties` (the
-//! primary key), `valid-replication-keys` (the columns that can be one: numbers, dates and
-//! date-times) on the stream, and `sql-datatype` and `inclusion` on each column. Discovery does
+//! primary key), `valid-replication-keys` (dates, date-times and whole-number key
+//! columns) on the stream, and `sql-datatype` and `inclusion` on each column. Discovery does
 //! not force a replication method: the catalog chooses, with `replication-method` and
 //! `replication-key` metadata (an author may set a stream's default with
 //! [`SqlTap::default_replication`]).

@@ -56,11 +56,17 @@ impl Table {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// Columns that may be a replication key: numbers, dates and date-times.
+    /// The columns listed as `valid-replication-keys`: dates and date-times, and whole-number
+    /// key columns (ids that only grow). Any orderable column still works when the catalog names
+    /// it; these are the usual ones, and they stay selectable (`inclusion: available`), since a
+    /// table has many of them and only the chosen one is forced into the selection.
     pub fn replication_key_candidates(&self) -> Vec<String> {
         self.columns
             .iter()
-            .filter(|c| c.kind.can_be_replication_key())
+            .filter(|c| {
+                c.kind.is_temporal()
+                    || (c.kind == ValueKind::Integer && self.primary_key.contains(&c.name))
+            })
             .map(|c| c.name.clone())
             .collect()
     }

@@ -114,20 +114,6 @@ impl ValueKind {
         schema
     }
 
-    /// Whether values of this kind order meaningfully and can be compared with `>=`: the kinds a
-    /// replication key may have.
-    pub fn can_be_replication_key(&self) -> bool {
-        matches!(
-            self,
-            ValueKind::Integer
-                | ValueKind::Float
-                | ValueKind::Decimal
-                | ValueKind::Date
-                | ValueKind::Timestamp
-                | ValueKind::TimestampTz
-        )
-    }
-
     /// Whether values of this kind are date-times or dates (a `start_date` applies to them).
     pub fn is_temporal(&self) -> bool {
         matches!(
