@@ -14,11 +14,15 @@ use crate::settings::FlatteningOptions;
 
 /// Joins a key with its parents, abbreviating leading parts while the result is too long
 /// (singer-sdk's `flatten_key`).
-pub(crate) fn flatten_key(key: &str, parents: &[&str], opts: &FlatteningOptions) -> String {
-    if parents.is_empty() && key.chars().count() < opts.max_key_length {
+pub(crate) fn flatten_key<P: AsRef<str>>(
+    key: &str,
+    parents: &[P],
+    opts: &FlatteningOptions,
+) -> String {
+    if is_kept_as_is(key, parents, opts) {
         return key.to_owned();
     }
-    let mut parts: Vec<String> = parents.iter().map(|p| (*p).to_owned()).collect();
+    let mut parts: Vec<String> = parents.iter().map(|p| p.as_ref().to_owned()).collect();
     parts.push(key.to_owned());
     let mut reduced = 0;
     while joined_len(&parts, &opts.separator) >= opts.max_key_length && reduced < parts.len() {
@@ -26,6 +30,11 @@ pub(crate) fn flatten_key(key: &str, parents: &[&str], opts: &FlatteningOptions)
         reduced += 1;
     }
     parts.join(&opts.separator)
+}
+
+/// A top-level key shorter than the limit stays as it is.
+fn is_kept_as_is<P>(key: &str, parents: &[P], opts: &FlatteningOptions) -> bool {
+    parents.is_empty() && key.chars().count() < opts.max_key_length
 }
 
 fn joined_len(parts: &[String], separator: &str) -> usize {
@@ -162,7 +171,8 @@ pub(crate) fn flatten_record(
     opts: &FlatteningOptions,
 ) -> Map<String, Value> {
     let properties = flat_schema.get("properties").and_then(Value::as_object);
-    let mut out = Map::new();
+    // At least one entry per field: sized once rather than grown (and rehashed) per insert.
+    let mut out = Map::with_capacity(record.len() + 8);
     flatten_record_node(
         record,
         properties,
@@ -185,11 +195,13 @@ fn flatten_record_node(
     out: &mut Map<String, Value>,
 ) {
     for (name, value) in node {
-        let parent_refs: Vec<&str> = parents.iter().map(String::as_str).collect();
-        let key = flatten_key(&name, &parent_refs, opts);
+        // Most keys are top-level and short: they move over without a copy.
+        let key = (!is_kept_as_is(&name, parents, opts)).then(|| flatten_key(&name, parents, opts));
+        let key_text = key.as_deref().unwrap_or(&name);
         match value {
             Value::Object(child)
-                if properties.is_some_and(|p| !p.contains_key(&key)) && level < opts.max_depth =>
+                if properties.is_some_and(|p| !p.contains_key(key_text))
+                    && level < opts.max_depth =>
             {
                 parents.push(name);
                 flatten_record_node(
@@ -210,7 +222,7 @@ fn flatten_record_node(
                     } else {
                         value
                     };
-                out.insert(key, value);
+                out.insert(key.unwrap_or(name), value);
             }
         }
     }
