@@ -1,12 +1,14 @@
-//! The client: built once from config, holds the layer stack, makes requests.
+//! The client: built once from config, holds the middleware stack, makes requests.
 
-use crate::auth::{AuthLayer, Authenticator};
+use crate::auth::{AuthMiddleware, Authenticator};
 use crate::error::HttpError;
-use crate::layer::{Layer, Next, Transport};
-use crate::message::{Request, Response};
-use crate::metrics::MetricsLayer;
+use crate::message::{Request, Response, parse_header};
+use crate::metrics::MetricsMiddleware;
+use crate::middleware::{
+    EndpointName, FinalUrl, Middleware, ReadBody, RequestTimeout, TimeoutMiddleware, to_http_error,
+};
 use crate::paginate::{Paged, Paginator};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -64,22 +66,22 @@ impl HttpConfig {
     }
 }
 
-/// Builds an [`HttpClient`]: base URL, defaults, then layers in order (first = outermost).
+/// Builds an [`HttpClient`]: base URL, defaults, then middleware in order (first = outermost).
 #[must_use]
 pub struct HttpClientBuilder {
     base_url: Url,
     headers: HeaderMap,
     timeout: Duration,
     connect_timeout: Duration,
-    layers: Vec<Arc<dyn Layer>>,
-    metrics: Option<Arc<dyn Layer>>,
+    middleware: Vec<Arc<dyn Middleware>>,
+    metrics: Option<Arc<dyn Middleware>>,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClientBuilder")
             .field("base_url", &self.base_url.as_str())
-            .field("layers", &self.layers.len())
+            .field("middleware", &self.middleware.len())
             .finish_non_exhaustive()
     }
 }
@@ -95,15 +97,13 @@ impl HttpClientBuilder {
 
     /// Adds a header sent with every request.
     pub fn header(mut self, name: &str, value: &str) -> Result<Self, HttpError> {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| HttpError::config(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| HttpError::config(format!("invalid value for header {name}")))?;
+        let (name, value) = parse_header(name, value)?;
         self.headers.insert(name, value);
         Ok(self)
     }
 
-    /// Total timeout of one attempt, body included (default 300 s).
+    /// Total timeout of one attempt, body included (default 300 s): the duration of the
+    /// innermost [`TimeoutMiddleware`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -115,23 +115,30 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Adds a layer below the ones added before (the first added runs first).
+    /// Adds a middleware below the ones added before (the first added runs first): this
+    /// crate's or any written for reqwest-middleware.
     ///
     /// Usual order: retry, rate limit, auth — so each retry waits for the limiter and
     /// carries a fresh credential.
-    pub fn layer(mut self, layer: impl Layer) -> Self {
-        self.layers.push(Arc::new(layer));
+    pub fn with(self, middleware: impl Middleware) -> Self {
+        self.with_arc(Arc::new(middleware))
+    }
+
+    /// Adds a shared middleware (one instance in several clients, e.g. a rate limiter).
+    pub fn with_arc(mut self, middleware: Arc<dyn Middleware>) -> Self {
+        self.middleware.push(middleware);
         self
     }
 
-    /// Adds an [`AuthLayer`] for `auth` at this position of the stack.
+    /// Adds an [`AuthMiddleware`] for `auth` at this position of the stack.
     pub fn auth(self, auth: impl Authenticator) -> Self {
-        self.layer(AuthLayer::new(auth))
+        self.with(AuthMiddleware::new(auth))
     }
 
-    /// Replaces the innermost metrics layer (default: [`MetricsLayer::new`]).
-    pub fn metrics(mut self, layer: impl Layer) -> Self {
-        self.metrics = Some(Arc::new(layer));
+    /// Replaces the metrics middleware, which runs inside all the others (default:
+    /// [`MetricsMiddleware::new`]).
+    pub fn metrics(mut self, middleware: impl Middleware) -> Self {
+        self.metrics = Some(Arc::new(middleware));
         self
     }
 
@@ -146,21 +153,19 @@ impl HttpClientBuilder {
         install_crypto_provider();
         let client = reqwest::Client::builder()
             .default_headers(self.headers)
-            .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .build()
             .map_err(|err| HttpError::config(format!("cannot build HTTP client: {err}")))?;
-        let mut layers = self.layers;
-        layers.extend(self.metrics);
-        let transport = Transport {
-            client,
-            timeout: Some(self.timeout),
-        };
+        let mut stack = self.middleware;
+        let added = stack.len();
+        stack.extend(self.metrics);
+        stack.push(Arc::new(TimeoutMiddleware::new(self.timeout)));
+        stack.push(Arc::new(ReadBody));
         Ok(HttpClient {
             inner: Arc::new(Inner {
                 base_url: self.base_url,
-                layers,
-                transport,
+                client: reqwest_middleware::ClientWithMiddleware::new(client, stack),
+                added,
             }),
         })
     }
@@ -185,23 +190,24 @@ pub(crate) fn plain_reqwest_client() -> Result<reqwest::Client, HttpError> {
 
 struct Inner {
     base_url: Url,
-    layers: Vec<Arc<dyn Layer>>,
-    transport: Transport,
+    client: reqwest_middleware::ClientWithMiddleware,
+    /// How many middleware the author added (for Debug).
+    added: usize,
 }
 
-/// An HTTP client for one source: base URL, default headers, timeouts and a layer stack.
+/// An HTTP client for one source: base URL, default headers, timeouts and a middleware stack.
 /// Cheap to clone (shared state: rate limiter, credentials).
 ///
 /// ```no_run
-/// use burler_http::{HttpClient, RetryLayer, RetryPolicy, RateLimitLayer, BearerToken};
+/// use burler_http::{HttpClient, RetryMiddleware, RetryPolicy, RateLimitMiddleware, BearerToken};
 /// use std::time::Duration;
 ///
 /// # async fn run() -> Result<(), burler_http::HttpError> {
 /// let client = HttpClient::builder("https://api.example.com/v1")?
 ///     .user_agent("tap-shop/0.1.0")
 ///     .timeout(Duration::from_secs(60))
-///     .layer(RetryLayer::new(RetryPolicy::default()))
-///     .layer(RateLimitLayer::per_second(10))
+///     .with(RetryMiddleware::new(RetryPolicy::default()))
+///     .with(RateLimitMiddleware::per_second(10))
 ///     .auth(BearerToken::new("secret"))
 ///     .build()?;
 /// let order: serde_json::Value = client.get("orders/1").json().await?;
@@ -216,7 +222,7 @@ impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpClient")
             .field("base_url", &self.inner.base_url.as_str())
-            .field("layers", &self.inner.layers.len())
+            .field("middleware", &self.inner.added)
             .finish_non_exhaustive()
     }
 }
@@ -235,8 +241,8 @@ impl HttpClient {
             headers: HeaderMap::new(),
             timeout: Duration::from_secs(300),
             connect_timeout: Duration::from_secs(30),
-            layers: Vec::new(),
-            metrics: Some(Arc::new(MetricsLayer::new())),
+            middleware: Vec::new(),
+            metrics: Some(Arc::new(MetricsMiddleware::new())),
         })
     }
 
@@ -258,11 +264,27 @@ impl HttpClient {
             .map_err(|err| HttpError::config(format!("invalid path {path:?}: {err}")))
     }
 
-    /// Sends a request through the layers; any status comes back as a [`Response`].
+    /// Sends a request through the middleware; any status comes back as a [`Response`] with
+    /// its whole body.
     pub async fn execute(&self, request: Request) -> Result<Response, HttpError> {
-        Next::new(&self.inner.layers, &self.inner.transport)
-            .run(request)
+        let (request, mut extensions) = request.into_parts();
+        let (method, url) = (request.method().clone(), request.url().clone());
+        let response = self
+            .inner
+            .client
+            .execute_with_extensions(request, &mut extensions)
             .await
+            .map_err(|err| to_http_error(err, &method, &url))?;
+        let url = response
+            .extensions()
+            .get::<FinalUrl>()
+            .map_or(url, |at| at.0.clone());
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|err| HttpError::from_reqwest(&method, &url, None, err))?;
+        Ok(Response::new(method, url, status, headers, body))
     }
 
     /// Starts a request with any method.
@@ -330,10 +352,7 @@ impl RequestBuilder {
     /// Adds a header.
     pub fn header(self, name: &str, value: &str) -> Self {
         self.map(|request| {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| HttpError::config(format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| HttpError::config(format!("invalid value for header {name}")))?;
+            let (name, value) = parse_header(name, value)?;
             request.headers_mut().insert(name, value);
             Ok(())
         })
@@ -353,19 +372,20 @@ impl RequestBuilder {
         })
     }
 
-    /// A timeout for this request only (overrides the client's).
+    /// A timeout for this request's attempts (overrides the client's).
     pub fn timeout(self, timeout: Duration) -> Self {
-        self.map(|request| {
-            *request.as_reqwest_mut().timeout_mut() = Some(timeout);
-            Ok(())
-        })
+        self.extension(RequestTimeout(timeout))
     }
 
     /// Names the request in metrics (stream or endpoint name); default: the URL path.
     pub fn endpoint(self, name: &str) -> Self {
-        let name: Arc<str> = name.into();
+        self.extension(EndpointName(name.into()))
+    }
+
+    /// Attaches a value the middleware can read from the request's extensions.
+    pub fn extension<T: Clone + Send + Sync + 'static>(self, value: T) -> Self {
         self.map(move |request| {
-            request.set_endpoint(name);
+            request.extensions_mut().insert(value);
             Ok(())
         })
     }
@@ -387,7 +407,7 @@ impl RequestBuilder {
 
     /// Turns this (GET) request into a page stream driven by `paginator`.
     pub fn paginate(self, paginator: impl Paginator + 'static) -> Paged {
-        Paged::new(self.client, self.request, Box::new(paginator))
+        Paged::new(self.client, self.request, Arc::new(paginator))
     }
 }
 

@@ -96,12 +96,30 @@ pub enum HttpError {
         /// The repeated cursor, when the paginator used one.
         cursor: Option<String>,
     },
+    /// The task fetching a page stopped without an answer (it panicked or was cancelled).
+    #[error("fetching {url} stopped: {message}")]
+    PageTask {
+        /// The page URL with secrets redacted.
+        url: String,
+        /// Why the task stopped.
+        message: String,
+    },
     /// Obtaining or refreshing a credential failed.
     #[error("authentication failed{}: {message}", url_suffix(.url))]
     Auth {
         /// The token endpoint, when one was called (redacted).
         url: Option<String>,
         /// What went wrong.
+        message: String,
+    },
+    /// A middleware that is not this crate's failed.
+    #[error("{method} {url}: {message}")]
+    Middleware {
+        /// Request method.
+        method: Method,
+        /// Request URL with secrets redacted.
+        url: String,
+        /// The middleware's error and its causes, on one line.
         message: String,
     },
     /// The client or a request could not be built (bad base URL, header, path).
@@ -173,27 +191,33 @@ impl HttpError {
     ) -> Self {
         let url = redact_url(url);
         let method = method.clone();
-        if err.is_timeout() {
+        if err.is_timeout() && !err.is_connect() {
             return Self::Timeout {
                 method,
                 url,
                 after: timeout.unwrap_or_default(),
             };
         }
-        let kind = if err.is_connect() {
-            TransportKind::Connect
-        } else if err.is_body() || err.is_decode() {
-            TransportKind::Body
-        } else if err.is_request() {
-            TransportKind::Request
-        } else {
-            TransportKind::Other
-        };
         Self::Transport {
             method,
             url,
-            kind,
+            kind: TransportKind::of(&err),
             message: causes(err),
+        }
+    }
+}
+
+impl TransportKind {
+    /// Which part of the exchange a reqwest error comes from.
+    pub fn of(err: &reqwest::Error) -> Self {
+        if err.is_connect() {
+            Self::Connect
+        } else if err.is_body() || err.is_decode() {
+            Self::Body
+        } else if err.is_request() || err.is_timeout() {
+            Self::Request
+        } else {
+            Self::Other
         }
     }
 }
@@ -261,6 +285,16 @@ fn causes(err: reqwest::Error) -> String {
     match std::error::Error::source(&err) {
         Some(cause) => error_chain(cause),
         None => error_chain(&err),
+    }
+}
+
+/// A transport error as the log shows it: what failed and why (`connection failed: ...`),
+/// without the URL reqwest would print unredacted.
+pub(crate) fn transport_text(err: &reqwest::Error) -> String {
+    let kind = TransportKind::of(err);
+    match std::error::Error::source(err) {
+        Some(cause) => format!("{kind}: {}", error_chain(cause)),
+        None => kind.to_string(),
     }
 }
 

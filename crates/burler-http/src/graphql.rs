@@ -19,12 +19,11 @@
 //! ```
 
 use crate::client::HttpClient;
+use crate::decode::PageShape;
 use crate::error::{HttpError, redact_url};
-use crate::paginate::json_path::lookup;
-use futures::Stream;
+use crate::paginate::{NextPage, Page, PageInfo, PageStream, Paged, Paginator, Records};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use std::collections::HashSet;
 
 /// A GraphQL endpoint of a client.
 #[derive(Debug, Clone)]
@@ -77,6 +76,7 @@ impl GraphQl {
             variables,
             connection: connection.to_owned(),
             cursor_variable: "after".to_owned(),
+            prefetch: crate::paginate::DEFAULT_PREFETCH,
         }
     }
 
@@ -110,12 +110,14 @@ impl GraphQl {
     }
 }
 
-/// The `errors` array as one line: messages joined with `; `, each with its path.
+/// The `errors` array of a body as one line: messages joined with `; `, each with its path.
 fn error_messages(body: &Value) -> Option<String> {
-    let errors = body
-        .get("errors")?
-        .as_array()
-        .filter(|errors| !errors.is_empty())?;
+    error_messages_of(body.get("errors")?)
+}
+
+/// An `errors` array as one line; `None` when it is empty or not an array.
+fn error_messages_of(errors: &Value) -> Option<String> {
+    let errors = errors.as_array().filter(|errors| !errors.is_empty())?;
     let messages: Vec<String> = errors
         .iter()
         .map(|error| {
@@ -139,7 +141,8 @@ fn error_messages(body: &Value) -> Option<String> {
     Some(messages.join("; "))
 }
 
-/// Pages of one GraphQL connection.
+/// Pages of one GraphQL connection: `nodes` (or `edges[].node`) decoded straight from the body,
+/// `pageInfo { hasNextPage endCursor }` and `errors` read in the same pass.
 #[must_use]
 #[derive(Debug)]
 pub struct ConnectionPages {
@@ -148,13 +151,7 @@ pub struct ConnectionPages {
     variables: Value,
     connection: String,
     cursor_variable: String,
-}
-
-struct ConnectionState {
-    pages: ConnectionPages,
-    cursor: Option<String>,
-    seen: HashSet<String>,
-    done: bool,
+    prefetch: usize,
 }
 
 impl ConnectionPages {
@@ -164,106 +161,101 @@ impl ConnectionPages {
         self
     }
 
-    /// The connection objects (with `nodes`/`edges` and `pageInfo`), one per page.
-    pub fn pages(self) -> impl Stream<Item = Result<Value, HttpError>> + Send {
-        let state = ConnectionState {
-            pages: self,
-            cursor: None,
-            seen: HashSet::new(),
-            done: false,
-        };
-        futures::stream::unfold(state, |mut state| async move {
-            if state.done {
-                return None;
-            }
-            let result = state.fetch().await;
-            state.done = state.done || result.is_err();
-            Some((result, state))
-        })
+    /// How many pages may be fetched ahead of the page being read (default
+    /// [`DEFAULT_PREFETCH`](crate::paginate::DEFAULT_PREFETCH); `0`: on demand).
+    pub fn prefetch(mut self, pages: usize) -> Self {
+        self.prefetch = pages;
+        self
     }
 
-    /// The nodes of every page (`nodes`, or `edges[].node`), decoded as `T`.
-    pub fn nodes<T: DeserializeOwned + Send + 'static>(
-        self,
-    ) -> impl Stream<Item = Result<T, HttpError>> + Send {
-        use futures::StreamExt;
+    fn paged(self) -> Paged {
+        let connection = format!("data.{}", self.connection);
+        let shape = PageShape::records_at(&format!("{connection}.nodes"))
+            .records_each(&format!("{connection}.edges"), "node");
         let url = self.graphql.redacted_url();
-        self.pages().flat_map(move |page| {
-            let items: Vec<Result<T, HttpError>> = match page {
-                Ok(page) => take_nodes(page)
-                    .into_iter()
-                    .map(|node| decode_node(node, &url))
-                    .collect(),
-                Err(err) => vec![Err(err)],
-            };
-            futures::stream::iter(items)
-        })
-    }
-}
-
-impl ConnectionState {
-    async fn fetch(&mut self) -> Result<Value, HttpError> {
-        let mut variables = self.pages.variables.clone();
-        if let (Some(cursor), Value::Object(map)) = (&self.cursor, &mut variables) {
-            map.insert(
-                self.pages.cursor_variable.clone(),
-                Value::String(cursor.clone()),
-            );
-        }
-        let data = self
-            .pages
+        let mut request = self
             .graphql
-            .data(&self.pages.query, &variables)
-            .await?;
-        let url = self.pages.graphql.redacted_url();
-        let connection = lookup(&data, &self.pages.connection)
-            .cloned()
-            .ok_or_else(|| HttpError::Decode {
-                method: reqwest::Method::POST,
-                url: url.clone(),
-                message: format!("no connection at data.{}", self.pages.connection),
-                body_excerpt: String::new(),
-            })?;
-        let has_next = lookup(&connection, "pageInfo.hasNextPage")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let end_cursor = lookup(&connection, "pageInfo.endCursor")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        match end_cursor.filter(|_| has_next) {
-            Some(cursor) if !self.seen.insert(cursor.clone()) => {
-                return Err(HttpError::PaginationLoop {
-                    url,
-                    cursor: Some(cursor),
-                });
-            }
-            Some(cursor) => self.cursor = Some(cursor),
-            None => self.done = true,
+            .client
+            .post(&self.graphql.path)
+            .json_body(&json!({"query": &self.query, "variables": &self.variables}));
+        if let Some(name) = &self.graphql.endpoint {
+            request = request.endpoint(name);
         }
-        Ok(connection)
+        let paginator = ConnectionPaginator {
+            url,
+            query: self.query,
+            variables: self.variables,
+            cursor_variable: self.cursor_variable,
+            has_next: format!("{connection}.pageInfo.hasNextPage"),
+            end_cursor: format!("{connection}.pageInfo.endCursor"),
+            connection,
+        };
+        request
+            .paginate(paginator)
+            .with_shape(shape)
+            .prefetch(self.prefetch)
+    }
+
+    /// The pages, their nodes decoded as `T`.
+    pub fn pages<T: DeserializeOwned + Send + 'static>(self) -> PageStream<Page<T>> {
+        self.paged().pages()
+    }
+
+    /// The nodes of every page, decoded as `T`, in page order.
+    pub fn nodes<T: DeserializeOwned + Send + 'static>(self) -> Records<T> {
+        self.paged().records()
     }
 }
 
-fn take_nodes(mut connection: Value) -> Vec<Value> {
-    if let Some(Value::Array(nodes)) = connection.get_mut("nodes").map(Value::take) {
-        return nodes;
-    }
-    match connection.get_mut("edges").map(Value::take) {
-        Some(Value::Array(edges)) => edges
-            .into_iter()
-            .filter_map(|mut edge| edge.get_mut("node").map(Value::take))
-            .collect(),
-        _ => Vec::new(),
-    }
+/// Reads `pageInfo` and `errors`, and sends the end cursor back in the query variables.
+struct ConnectionPaginator {
+    url: String,
+    query: String,
+    variables: Value,
+    cursor_variable: String,
+    connection: String,
+    has_next: String,
+    end_cursor: String,
 }
 
-fn decode_node<T: DeserializeOwned>(node: Value, url: &str) -> Result<T, HttpError> {
-    serde_json::from_value(node).map_err(|err| HttpError::Decode {
-        method: reqwest::Method::POST,
-        url: url.to_owned(),
-        message: format!("GraphQL node does not match the expected type: {err}"),
-        body_excerpt: String::new(),
-    })
+impl Paginator for ConnectionPaginator {
+    fn body_paths(&self) -> Vec<String> {
+        vec![
+            "errors".to_owned(),
+            "data".to_owned(),
+            self.connection.clone(),
+            self.has_next.clone(),
+            self.end_cursor.clone(),
+        ]
+    }
+
+    fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError> {
+        if let Some(messages) = page.value("errors").and_then(error_messages_of) {
+            return Err(HttpError::GraphQl {
+                url: self.url.clone(),
+                messages,
+            });
+        }
+        if !page.contains("data") {
+            return Err(page.decode_error("GraphQL response has no data"));
+        }
+        if !page.contains(&self.connection) {
+            return Err(page.decode_error(format!("no connection at {}", self.connection)));
+        }
+        let has_next = page.value(&self.has_next).and_then(Value::as_bool) == Some(true);
+        let Some(cursor) = page.text(&self.end_cursor).filter(|_| has_next) else {
+            return Ok(None);
+        };
+        let mut variables = self.variables.clone();
+        if let Value::Object(map) = &mut variables {
+            map.insert(self.cursor_variable.clone(), Value::String(cursor.clone()));
+        }
+        let body = serde_json::to_vec(&json!({"query": &self.query, "variables": variables}))
+            .map_err(|err| HttpError::config(format!("cannot encode GraphQL variables: {err}")))?;
+        Ok(Some(
+            NextPage::new(page.url().clone()).cursor(cursor).body(body),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -281,14 +273,5 @@ mod tests {
             "not allowed (at orders.0.customer); rate limited"
         );
         assert_eq!(error_messages(&json!({"errors": [], "data": {}})), None);
-    }
-
-    #[test]
-    fn nodes_from_nodes_or_edges() {
-        assert_eq!(
-            take_nodes(json!({"nodes": [1, 2]})),
-            vec![json!(1), json!(2)]
-        );
-        assert_eq!(take_nodes(json!({"edges": [{"node": 3}]})), vec![json!(3)]);
     }
 }

@@ -1,35 +1,50 @@
-//! The request and response values that flow through the layers.
+//! The request a client sends and the response it returns, and header parsing shared by
+//! everything that reads or sets headers.
 //!
-//! A [`Response`] holds its whole body: the transport reads it before any layer sees the
-//! response, so a connection that breaks mid-body is a transport error that retry can see.
+//! A [`Response`] holds its whole body: it is read inside the middleware stack, so a connection
+//! that breaks mid-body is an error that retry can see.
 
 use crate::error::{HttpError, body_excerpt, redact_url};
-use reqwest::header::HeaderMap;
+use crate::middleware::EndpointName;
+use bytes::Bytes;
+use http::Extensions;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
-use std::sync::Arc;
 
-/// An outgoing request: a [`reqwest::Request`] plus the endpoint name used in metrics.
+/// A header name and value from text, or a [`HttpError::Config`] naming the header.
+pub fn parse_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HttpError> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| HttpError::config(format!("invalid header name {name:?}")))?;
+    let value = HeaderValue::from_str(value)
+        .map_err(|_| HttpError::config(format!("invalid value for header {name}")))?;
+    Ok((name, value))
+}
+
+/// A header's value as text, if present and visible ASCII.
+pub fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// An outgoing request: a [`reqwest::Request`] plus the extensions the middleware reads
+/// (endpoint name for metrics, timeout).
 #[derive(Debug)]
 pub struct Request {
     inner: reqwest::Request,
-    endpoint: Option<Arc<str>>,
+    extensions: Extensions,
 }
 
 impl Request {
     /// A request without body or headers.
     pub fn new(method: Method, url: Url) -> Self {
-        Self {
-            inner: reqwest::Request::new(method, url),
-            endpoint: None,
-        }
+        Self::from_reqwest(reqwest::Request::new(method, url))
     }
 
     /// Wraps a request built with reqwest.
     pub fn from_reqwest(inner: reqwest::Request) -> Self {
         Self {
             inner,
-            endpoint: None,
+            extensions: Extensions::new(),
         }
     }
 
@@ -65,19 +80,29 @@ impl Request {
 
     /// The name this request is reported under in `http_request_duration` metrics, if set.
     pub fn endpoint(&self) -> Option<&str> {
-        self.endpoint.as_deref()
+        self.extensions.get::<EndpointName>().map(|name| &*name.0)
     }
 
     /// Sets the metrics endpoint name (a stream or declared endpoint name).
-    pub fn set_endpoint(&mut self, name: impl Into<Arc<str>>) {
-        self.endpoint = Some(name.into());
+    pub fn set_endpoint(&mut self, name: &str) {
+        self.extensions.insert(EndpointName(name.into()));
     }
 
-    /// A copy for a retry; `None` when the body is a stream that cannot be replayed.
+    /// The extensions the middleware reads.
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// The extensions, to change.
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.extensions
+    }
+
+    /// A copy, to send again; `None` when the body is a stream that cannot be replayed.
     pub fn try_clone(&self) -> Option<Self> {
         Some(Self {
             inner: self.inner.try_clone()?,
-            endpoint: self.endpoint.clone(),
+            extensions: self.extensions.clone(),
         })
     }
 
@@ -91,8 +116,9 @@ impl Request {
         &mut self.inner
     }
 
-    pub(crate) fn into_reqwest(self) -> reqwest::Request {
-        self.inner
+    /// The reqwest request and the extensions, as the middleware stack takes them.
+    pub fn into_parts(self) -> (reqwest::Request, Extensions) {
+        (self.inner, self.extensions)
     }
 }
 
@@ -103,7 +129,7 @@ pub struct Response {
     url: Url,
     status: StatusCode,
     headers: HeaderMap,
-    body: Vec<u8>,
+    body: Bytes,
 }
 
 impl Response {
@@ -113,14 +139,14 @@ impl Response {
         url: Url,
         status: StatusCode,
         headers: HeaderMap,
-        body: Vec<u8>,
+        body: impl Into<Bytes>,
     ) -> Self {
         Self {
             method,
             url,
             status,
             headers,
-            body,
+            body: body.into(),
         }
     }
 
@@ -146,12 +172,22 @@ impl Response {
 
     /// A header's value as text, if present and visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        header_text(&self.headers, name)
     }
 
     /// The body bytes.
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+
+    /// The body as shared bytes (cloning it copies no data).
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Splits the response into its URL, status, headers and body.
+    pub fn into_parts(self) -> (Url, StatusCode, HeaderMap, Bytes) {
+        (self.url, self.status, self.headers, self.body)
     }
 
     /// The body as text (invalid UTF-8 replaced).

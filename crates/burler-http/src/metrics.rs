@@ -3,35 +3,42 @@
 //! Logged at INFO on tracing target `burler::metric`:
 //! `METRIC: {"type": "timer", "metric": "http_request_duration", "value": 0.231, "tags": {"endpoint": "orders", "http_status_code": 200, "status": "succeeded"}}`
 
-use crate::error::HttpError;
-use crate::layer::{BoxFuture, Layer, Next};
-use crate::message::{Request, Response};
+use crate::middleware::{EndpointName, Extensions, Middleware, Next, Outcome, http_error};
 use serde_json::{Map, Value};
 use std::time::Instant;
 
-/// Times every request that reaches it (put innermost to time each attempt; the client
-/// does this by default).
+/// Times every attempt that reaches it; the client puts it inside the author's middleware, so
+/// each retry is timed on its own.
 #[derive(Debug, Clone, Default)]
-pub struct MetricsLayer {
+pub struct MetricsMiddleware {
     _private: (),
 }
 
-impl MetricsLayer {
-    /// The default metrics layer.
+impl MetricsMiddleware {
+    /// The default metrics middleware.
     pub fn new() -> Self {
         Self::default()
     }
+}
 
-    async fn run(&self, request: Request, next: Next<'_>) -> Result<Response, HttpError> {
-        let endpoint = request
-            .endpoint()
-            .map_or_else(|| request.url().path().to_owned(), str::to_owned);
+#[async_trait::async_trait]
+impl Middleware for MetricsMiddleware {
+    async fn handle(
+        &self,
+        request: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> Outcome {
+        let endpoint = extensions.get::<EndpointName>().map_or_else(
+            || request.url().path().to_owned(),
+            |name| name.0.to_string(),
+        );
         let started = Instant::now();
-        let outcome = next.run(request).await;
+        let outcome = next.run(request, extensions).await;
         let seconds = started.elapsed().as_secs_f64();
         let status = match &outcome {
             Ok(response) => Some(response.status()),
-            Err(err) => err.status(),
+            Err(err) => http_error(err).and_then(|err| err.status()),
         };
         let succeeded =
             outcome.is_ok() && status.is_some_and(|s| !s.is_client_error() && !s.is_server_error());
@@ -46,16 +53,6 @@ impl MetricsLayer {
         );
         emit_timer("http_request_duration", seconds, tags);
         outcome
-    }
-}
-
-impl Layer for MetricsLayer {
-    fn handle<'a>(
-        &'a self,
-        request: Request,
-        next: Next<'a>,
-    ) -> BoxFuture<'a, Result<Response, HttpError>> {
-        Box::pin(self.run(request, next))
     }
 }
 

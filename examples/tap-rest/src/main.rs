@@ -5,7 +5,9 @@
 
 use burler::prelude::*;
 use burler_http::paginate::Cursor;
-use burler_http::{BearerToken, HttpClient, HttpError, RateLimitLayer, RetryLayer, RetryPolicy};
+use burler_http::{
+    BearerToken, HttpClient, HttpError, RateLimitMiddleware, RetryMiddleware, RetryPolicy,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -22,7 +24,7 @@ struct Config {
     /// Orders updated before this are not synced on a first run.
     #[allow(dead_code)] // declared for validation and --about; read through ctx.start_date()
     start_date: Option<DateTime<Utc>>,
-    /// Most requests per second (default 10).
+    /// Most requests per second (default 10; 0: no limit).
     requests_per_second: Option<u32>,
 }
 
@@ -69,8 +71,8 @@ fn client(config: &Config) -> Result<HttpClient, BoxError> {
     let client = HttpClient::builder(&base_url)?
         .user_agent(concat!("tap-rest/", env!("CARGO_PKG_VERSION")))
         .timeout(Duration::from_secs(60))
-        .layer(RetryLayer::new(RetryPolicy::default()))
-        .layer(RateLimitLayer::per_second(config.requests_per_second.unwrap_or(10)))
+        .with(RetryMiddleware::new(RetryPolicy::default()))
+        .with(RateLimitMiddleware::per_second(config.requests_per_second.unwrap_or(10)))
         .auth(BearerToken::new(config.api_token.as_str()))
         .build()?;
     Ok(client)

@@ -1,9 +1,8 @@
 //! Credentials that never change: API key, bearer token, HTTP basic.
 
 use super::Authenticator;
+use crate::BoxFuture;
 use crate::error::HttpError;
-use crate::layer::BoxFuture;
-use crate::message::Request;
 use base64::Engine;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
@@ -53,7 +52,7 @@ impl ApiKey {
         }
     }
 
-    pub(crate) fn apply(&self, request: &mut Request) -> Result<(), HttpError> {
+    pub(crate) fn apply(&self, request: &mut reqwest::Request) -> Result<(), HttpError> {
         if self.in_query {
             let url = request.url_mut();
             let kept: Vec<(String, String)> = url
@@ -79,7 +78,10 @@ impl ApiKey {
 }
 
 impl Authenticator for ApiKey {
-    fn authorize<'a>(&'a self, request: &'a mut Request) -> BoxFuture<'a, Result<(), HttpError>> {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), HttpError>> {
         Box::pin(async move { self.apply(request) })
     }
 }
@@ -104,7 +106,7 @@ impl BearerToken {
         }
     }
 
-    pub(crate) fn apply(&self, request: &mut Request) -> Result<(), HttpError> {
+    pub(crate) fn apply(&self, request: &mut reqwest::Request) -> Result<(), HttpError> {
         request.headers_mut().insert(
             AUTHORIZATION,
             secret_header(&format!("Bearer {}", self.token))?,
@@ -114,7 +116,10 @@ impl BearerToken {
 }
 
 impl Authenticator for BearerToken {
-    fn authorize<'a>(&'a self, request: &'a mut Request) -> BoxFuture<'a, Result<(), HttpError>> {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), HttpError>> {
         Box::pin(async move { self.apply(request) })
     }
 }
@@ -141,7 +146,7 @@ impl BasicAuth {
         }
     }
 
-    pub(crate) fn apply(&self, request: &mut Request) -> Result<(), HttpError> {
+    pub(crate) fn apply(&self, request: &mut reqwest::Request) -> Result<(), HttpError> {
         request
             .headers_mut()
             .insert(AUTHORIZATION, secret_header(&self.header)?);
@@ -150,7 +155,10 @@ impl BasicAuth {
 }
 
 impl Authenticator for BasicAuth {
-    fn authorize<'a>(&'a self, request: &'a mut Request) -> BoxFuture<'a, Result<(), HttpError>> {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), HttpError>> {
         Box::pin(async move { self.apply(request) })
     }
 }
@@ -162,7 +170,7 @@ mod tests {
 
     #[test]
     fn api_key_in_query_replaces_existing_and_basic_encodes() {
-        let mut request = Request::new(
+        let mut request = reqwest::Request::new(
             Method::GET,
             Url::parse("http://h/x?api_key=old&a=1").unwrap(),
         );

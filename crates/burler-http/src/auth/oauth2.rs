@@ -2,9 +2,8 @@
 
 use super::Authenticator;
 use super::refresh::{Credential, Refresh};
+use crate::BoxFuture;
 use crate::error::{HttpError, body_excerpt, redact_url};
-use crate::layer::BoxFuture;
-use crate::message::Request;
 use reqwest::Url;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -172,8 +171,15 @@ impl Flow {
 }
 
 impl Authenticator for OAuth2 {
-    fn authorize<'a>(&'a self, request: &'a mut Request) -> BoxFuture<'a, Result<(), HttpError>> {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), HttpError>> {
         self.refresh.authorize(request)
+    }
+
+    fn can_refresh(&self) -> bool {
+        true
     }
 
     fn refresh(&self) -> BoxFuture<'_, Result<bool, HttpError>> {

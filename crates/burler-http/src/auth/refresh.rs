@@ -2,9 +2,8 @@
 
 use super::Authenticator;
 use super::fixed::{ApiKey, BasicAuth, BearerToken};
+use crate::BoxFuture;
 use crate::error::HttpError;
-use crate::layer::BoxFuture;
-use crate::message::Request;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,7 +72,7 @@ impl Credential {
         self
     }
 
-    fn apply(&self, request: &mut Request) -> Result<(), HttpError> {
+    fn apply(&self, request: &mut reqwest::Request) -> Result<(), HttpError> {
         match &self.kind {
             Kind::Bearer(token) => token.apply(request),
             Kind::ApiKey(key) => key.apply(request),
@@ -176,7 +175,10 @@ where
 }
 
 impl Authenticator for Refresh {
-    fn authorize<'a>(&'a self, request: &'a mut Request) -> BoxFuture<'a, Result<(), HttpError>> {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), HttpError>> {
         Box::pin(async move {
             let mut slot = self.current.lock().await;
             let credential = match slot.as_ref() {
@@ -188,6 +190,10 @@ impl Authenticator for Refresh {
             drop(slot);
             credential.apply(request)
         })
+    }
+
+    fn can_refresh(&self) -> bool {
+        true
     }
 
     fn refresh(&self) -> BoxFuture<'_, Result<bool, HttpError>> {

@@ -1,11 +1,17 @@
-//! Pagination as reusable strategies, driven into an async stream of pages or records.
+//! Pagination as reusable strategies, driven into an async stream of pages or records, with the
+//! next pages fetched while the current one is being written.
 //!
 //! ```no_run
-//! use burler_http::{HttpClient, paginate::Cursor};
+//! use burler_http::{HttpClient, paginate::{Cursor, PageNumber}};
 //! use futures::TryStreamExt;
 //!
+//! #[derive(serde::Deserialize)]
+//! struct Order { id: u64 }
+//!
 //! # async fn run(client: HttpClient) -> Result<(), burler_http::HttpError> {
-//! let orders: Vec<serde_json::Value> = client
+//! // The next cursor is read while the page's records are decoded; the next page is requested as
+//! // soon as it is known (one page ahead by default).
+//! let orders: Vec<Order> = client
 //!     .get("orders")
 //!     .query(&[("limit", "100")])
 //!     .paginate(Cursor::new("cursor", "meta.next_cursor"))
@@ -13,76 +19,155 @@
 //!     .records()
 //!     .try_collect()
 //!     .await?;
+//! // Page numbers are known in advance: four requests at once, records still in page order.
+//! let events: Vec<serde_json::Value> = client
+//!     .get("events")
+//!     .paginate(PageNumber::new("page").page_size("per_page", 1000))
+//!     .records_at("data")
+//!     .in_flight(4)
+//!     .records()
+//!     .try_collect()
+//!     .await?;
 //! # Ok(()) }
 //! ```
 //!
-//! The stream ends on an empty page or when the strategy finds no next page. A page URL
-//! seen before (a repeated cursor or link), or a page whose records repeat the previous
-//! page's (an API ignoring the page parameter), ends it with [`HttpError::PaginationLoop`].
+//! Each page's body is decoded in one pass by [`crate::decode::PageShape`]: the records straight
+//! into the record type, and the values the strategy reads (a cursor, a next link, a total) on the
+//! way. Pages are fetched and decoded on a task of their own, so the next request is in flight
+//! while the caller writes the current page's records; [`Paged::prefetch`] bounds how far ahead
+//! it runs, and [`Paged::in_flight`] lets strategies whose page URLs are known in advance
+//! ([`PageNumber`], [`OffsetLimit`]) have several requests out at once. Records always reach the
+//! caller in page order, and never a page after an error.
+//!
+//! The stream ends on an empty page, when the strategy finds no next page (a short page, no
+//! cursor, the total reached), or at an error. A page URL requested before (a repeated cursor or
+//! link), or a page whose bytes are the previous page's (an API ignoring the page parameter), ends
+//! it with [`HttpError::PaginationLoop`]. Loops are found by comparing the page's bytes with the
+//! previous page's, which stops at the first differing byte: a hash of every page would be a full
+//! extra pass over each body.
 
 pub mod json_path;
+mod pipeline;
 mod strategies;
 
+pub use pipeline::{PageStream, Records};
 pub use strategies::{
     Cursor, LinkHeader, NextUrl, OffsetLimit, PageNumber, next_link, set_query_param,
 };
 
 use crate::client::HttpClient;
-use crate::error::{HttpError, redact_url};
+use crate::decode::{PageShape, Values};
+use crate::error::HttpError;
 use crate::message::Request;
-use futures::{Stream, StreamExt};
+use bytes::Bytes;
 use reqwest::header::HeaderMap;
-use reqwest::{StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Finds the next page from the current one.
+///
+/// A strategy that reads the body names the values it needs in [`body_paths`](Self::body_paths);
+/// they are read in the same pass as the records and handed over in [`PageInfo`].
 pub trait Paginator: Send + Sync {
     /// The first page's URL (e.g. adds `page=1`); by default the request URL unchanged.
     fn first(&self, url: Url) -> Url {
         url
     }
 
-    /// The next page, or `None` when `page` was the last.
-    fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError>;
+    /// Dotted paths of the body values [`next`](Self::next) reads (`meta.next_cursor`).
+    fn body_paths(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The URL of page `index` (0 = the first) computed from the first page's URL alone, for
+    /// strategies whose next token is predictable (page numbers, offsets). `Some` lets several
+    /// pages be requested at once ([`Paged::in_flight`]); the default `None` means each page
+    /// waits for the one before.
+    fn page_url(&self, first: &Url, index: u64) -> Option<Url> {
+        let _ = (first, index);
+        None
+    }
+
+    /// How many pages there are in all, when this page says (a total): pages past it are not
+    /// requested.
+    fn page_count(&self, page: &PageInfo) -> Option<u64> {
+        let _ = page;
+        None
+    }
+
+    /// The next page, or `None` when `page` was the last. An empty page is always the last.
+    fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError>;
 }
 
-/// Where the next page is: its URL and, for cursor strategies, the cursor (for messages).
+/// Where the next page is: its URL, for cursor strategies the cursor (for messages and loop
+/// detection), and for APIs paged by request body (GraphQL) the body to send.
 #[derive(Debug, Clone)]
 pub struct NextPage {
-    url: Url,
-    cursor: Option<String>,
+    pub(crate) url: Url,
+    pub(crate) cursor: Option<String>,
+    pub(crate) body: Option<Bytes>,
 }
 
 impl NextPage {
     /// The next page is at `url`.
     pub fn new(url: Url) -> Self {
-        Self { url, cursor: None }
+        Self {
+            url,
+            cursor: None,
+            body: None,
+        }
     }
 
-    /// Records the cursor that led to this page.
+    /// Records the cursor that leads to this page.
     pub fn cursor(mut self, cursor: impl Into<String>) -> Self {
         self.cursor = Some(cursor.into());
         self
     }
+
+    /// Sends this body instead of the first request's (a POST paged by its body).
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// What identifies the page for loop detection: the URL, and the cursor or body.
+    pub(crate) fn key(&self) -> String {
+        let mut key = self.url.to_string();
+        if let Some(cursor) = &self.cursor {
+            key.push('\u{0}');
+            key.push_str(cursor);
+        } else if let Some(body) = &self.body {
+            key.push('\u{0}');
+            key.push_str(&String::from_utf8_lossy(body));
+        }
+        key
+    }
 }
 
-/// One fetched page: its URL, headers, JSON body and the records extracted from it.
+/// What a strategy sees of a fetched page: number, URL, status, headers, how many records it held
+/// and the body values the strategy asked for.
 #[derive(Debug, Clone)]
-pub struct Page {
-    number: usize,
+pub struct PageInfo {
+    number: u64,
+    method: Method,
     url: Url,
     status: StatusCode,
     headers: HeaderMap,
-    body: Value,
-    records: Vec<Value>,
+    values: Values,
 }
 
-impl Page {
+impl PageInfo {
     /// 1 for the first page.
-    pub fn number(&self) -> usize {
+    pub fn number(&self) -> u64 {
         self.number
+    }
+
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        &self.method
     }
 
     /// The URL the page was fetched from.
@@ -105,51 +190,173 @@ impl Page {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// The JSON body without the records (they were moved out).
-    pub fn body(&self) -> &Value {
-        &self.body
+    /// How many records the page held.
+    pub fn record_count(&self) -> usize {
+        self.values.record_count()
+    }
+
+    /// A body value the strategy asked for in [`Paginator::body_paths`] (a `null` is `Some`).
+    pub fn value(&self, path: &str) -> Option<&Value> {
+        self.values.value(path)
+    }
+
+    /// A body value as text (strings as is, numbers printed); `None` when absent, null or `""`.
+    pub fn text(&self, path: &str) -> Option<String> {
+        self.values.text(path)
+    }
+
+    /// Whether the body had a non-null value at `path` (one of the strategy's paths).
+    pub fn contains(&self, path: &str) -> bool {
+        self.values.contains(path)
+    }
+
+    /// A decode error for this page's response.
+    pub fn decode_error(&self, message: impl Into<String>) -> HttpError {
+        HttpError::Decode {
+            method: self.method.clone(),
+            url: crate::error::redact_url(&self.url),
+            message: message.into(),
+            body_excerpt: String::new(),
+        }
+    }
+}
+
+/// One fetched page: what the strategy saw, and its records decoded as `T`.
+#[derive(Debug, Clone)]
+pub struct Page<T = Value> {
+    info: PageInfo,
+    records: Vec<T>,
+}
+
+impl<T> Page<T> {
+    /// The page's number, URL, headers and values.
+    pub fn info(&self) -> &PageInfo {
+        &self.info
+    }
+
+    /// 1 for the first page.
+    pub fn number(&self) -> u64 {
+        self.info.number
+    }
+
+    /// The URL the page was fetched from.
+    pub fn url(&self) -> &Url {
+        &self.info.url
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.info.header(name)
     }
 
     /// The records of this page.
-    pub fn records(&self) -> &[Value] {
+    pub fn records(&self) -> &[T] {
         &self.records
     }
 
     /// Takes the records.
-    pub fn into_records(self) -> Vec<Value> {
+    pub fn into_records(self) -> Vec<T> {
         self.records
     }
 }
 
-/// A paginated request, ready to become a stream of [`Page`]s or records.
+/// One fetched page whose records are not decoded yet: decode them with a type that borrows
+/// from the body ([`RawPage::decode`]) so strings are not copied.
+#[derive(Debug, Clone)]
+pub struct RawPage {
+    info: PageInfo,
+    body: Bytes,
+    shape: Arc<PageShape>,
+}
+
+impl RawPage {
+    /// The page's number, URL, headers, record count and values.
+    pub fn info(&self) -> &PageInfo {
+        &self.info
+    }
+
+    /// The response body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The records, decoded as `T`, which may borrow from this page's body.
+    pub fn decode<'a, T: Deserialize<'a>>(&'a self) -> Result<Vec<T>, HttpError> {
+        self.shape
+            .decode(&self.body)
+            .map(|decoded| decoded.records)
+            .map_err(|err| self.error(&err))
+    }
+
+    /// Hands each record to `each` as it is decoded (nothing is collected); stops at the first
+    /// error of `each`.
+    pub fn for_each<'a, T, E, F>(&'a self, each: F) -> Result<(), crate::decode::EachError<E>>
+    where
+        T: Deserialize<'a>,
+        F: FnMut(T) -> Result<(), E>,
+    {
+        self.shape.for_each(&self.body, each).map(|_| ())
+    }
+
+    /// A decode error naming this page.
+    pub fn error(&self, err: &crate::decode::DecodeError) -> HttpError {
+        HttpError::Decode {
+            method: self.info.method.clone(),
+            url: crate::error::redact_url(&self.info.url),
+            message: err.to_string(),
+            body_excerpt: crate::error::body_excerpt(&self.body),
+        }
+    }
+}
+
+/// A paginated request, ready to become a stream of [`Page`]s, [`RawPage`]s or records.
 #[must_use]
 pub struct Paged {
     client: HttpClient,
     request: Result<Request, HttpError>,
-    paginator: Box<dyn Paginator>,
+    paginator: Arc<dyn Paginator>,
+    shape: Option<PageShape>,
     records_path: String,
+    prefetch: usize,
+    in_flight: usize,
+    refetch_truncated: u32,
 }
 
 impl std::fmt::Debug for Paged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Paged")
             .field("records_path", &self.records_path)
+            .field("prefetch", &self.prefetch)
+            .field("in_flight", &self.in_flight)
             .finish_non_exhaustive()
     }
 }
+
+/// Pages fetched ahead of the one being read, by default.
+pub const DEFAULT_PREFETCH: usize = 1;
 
 impl Paged {
     pub(crate) fn new(
         client: HttpClient,
         request: Result<Request, HttpError>,
-        paginator: Box<dyn Paginator>,
+        paginator: Arc<dyn Paginator>,
     ) -> Self {
         Self {
             client,
             request,
             paginator,
+            shape: None,
             records_path: String::new(),
+            prefetch: DEFAULT_PREFETCH,
+            in_flight: 1,
+            refetch_truncated: 2,
         }
+    }
+
+    /// Pages with a shape set by the caller (GraphQL: nodes or edges of a connection).
+    pub(crate) fn with_shape(mut self, shape: PageShape) -> Self {
+        self.shape = Some(shape);
+        self
     }
 
     /// Where the records are in the body (`data`, `result.items`); default: the body is the list.
@@ -158,144 +365,65 @@ impl Paged {
         self
     }
 
-    /// The pages, fetched one at a time as the stream is polled.
-    pub fn pages(self) -> impl Stream<Item = Result<Page, HttpError>> + Send {
-        let state = match self.request {
-            Ok(template) => {
-                let first = self.paginator.first(template.url().clone());
-                Some(Driver {
-                    client: self.client,
-                    template,
-                    paginator: self.paginator,
-                    records_path: self.records_path,
-                    next: Some(NextPage::new(first)),
-                    seen: HashSet::new(),
-                    fetched: 0,
-                    previous_records: None,
-                })
-            }
-            Err(err) => return futures::stream::once(async { Err(err) }).left_stream(),
-        };
-        futures::stream::unfold(state, |state| async move {
-            let mut driver = state?;
-            let result = driver.fetch_next().await.transpose()?;
-            let keep_going = result.is_ok();
-            Some((result, keep_going.then_some(driver)))
-        })
-        .right_stream()
+    /// How many pages may be fetched ahead of the page being read (default
+    /// [`DEFAULT_PREFETCH`]). `0` fetches each page only when the caller asks for it.
+    pub fn prefetch(mut self, pages: usize) -> Self {
+        self.prefetch = pages;
+        self
     }
 
-    /// The records of every page, decoded as `T`.
-    pub fn records<T: DeserializeOwned + Send + 'static>(
-        self,
-    ) -> impl Stream<Item = Result<T, HttpError>> + Send {
-        self.pages().flat_map(|page| {
-            let items: Vec<Result<T, HttpError>> = match page {
-                Ok(page) => decode_records(page),
-                Err(err) => vec![Err(err)],
-            };
-            futures::stream::iter(items)
-        })
+    /// Up to `requests` pages in flight at once when the strategy knows page URLs in advance
+    /// ([`PageNumber`], [`OffsetLimit`]; default 1). Records still come in page order; the
+    /// window of pages fetched ahead grows to `requests` if [`prefetch`](Self::prefetch) is
+    /// smaller. Other strategies need each page before the next, and ignore this.
+    pub fn in_flight(mut self, requests: usize) -> Self {
+        self.in_flight = requests.max(1);
+        self
     }
-}
 
-fn decode_records<T: DeserializeOwned>(page: Page) -> Vec<Result<T, HttpError>> {
-    let url = redact_url(&page.url);
-    page.records
-        .into_iter()
-        .map(|record| {
-            serde_json::from_value(record).map_err(|err| HttpError::Decode {
-                method: reqwest::Method::GET,
-                url: url.clone(),
-                message: format!("record does not match the expected type: {err}"),
-                body_excerpt: String::new(),
-            })
-        })
-        .collect()
-}
+    /// How often a page whose JSON ends early is requested again (default 2). A body cut short
+    /// with a consistent `Content-Length` (a proxy, a server crash mid-write) reaches the decoder
+    /// as truncated JSON, which no HTTP-level retry can see.
+    pub fn refetch_truncated(mut self, times: u32) -> Self {
+        self.refetch_truncated = times;
+        self
+    }
 
-struct Driver {
-    client: HttpClient,
-    template: Request,
-    paginator: Box<dyn Paginator>,
-    records_path: String,
-    next: Option<NextPage>,
-    seen: HashSet<String>,
-    fetched: usize,
-    previous_records: Option<u64>,
-}
-
-impl Driver {
-    async fn fetch_next(&mut self) -> Result<Option<Page>, HttpError> {
-        let Some(next) = self.next.take() else {
-            return Ok(None);
-        };
-        if !self.seen.insert(next.url.to_string()) {
-            return Err(HttpError::PaginationLoop {
-                url: redact_url(&next.url),
-                cursor: next.cursor,
-            });
+    fn plan(self) -> Result<pipeline::Plan, HttpError> {
+        let template = self.request?;
+        let mut shape = self
+            .shape
+            .unwrap_or_else(|| PageShape::records_at(&self.records_path));
+        for path in self.paginator.body_paths() {
+            shape = shape.value_at(&path);
         }
-        let mut request = self.template.try_clone().ok_or_else(|| {
-            HttpError::config("a paginated request needs a body that can be sent again")
-        })?;
-        *request.url_mut() = next.url;
-        let response = self.client.execute(request).await?.error_for_status()?;
-        let mut body: Value = response.json()?;
-        let records = match json_path::take(&mut body, &self.records_path) {
-            Value::Array(records) => records,
-            Value::Null => Vec::new(),
-            other => {
-                return Err(response.decode_error(format!(
-                    "expected a list of records at {:?}, found {}",
-                    self.records_path,
-                    kind_of(&other)
-                )));
-            }
-        };
-        let cursor = next.cursor;
-        if !records.is_empty() {
-            let fingerprint = fingerprint(&records);
-            if self.previous_records.replace(fingerprint) == Some(fingerprint) {
-                return Err(HttpError::PaginationLoop {
-                    url: redact_url(response.url()),
-                    cursor,
-                });
-            }
-        }
-        self.fetched += 1;
-        let page = Page {
-            number: self.fetched,
-            url: response.url().clone(),
-            status: response.status(),
-            headers: response.headers().clone(),
-            body,
-            records,
-        };
-        if !page.records.is_empty() {
-            self.next = self.paginator.next(&page)?;
-        }
-        Ok(Some(page))
+        let first = self.paginator.first(template.url().clone());
+        Ok(pipeline::Plan {
+            client: self.client,
+            template,
+            first,
+            paginator: self.paginator,
+            shape: Arc::new(shape),
+            prefetch: self.prefetch,
+            in_flight: self.in_flight,
+            refetch_truncated: self.refetch_truncated,
+        })
     }
-}
 
-/// A hash of a page's records, to notice an API that serves the same page again.
-fn fingerprint(records: &[Value]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for record in records {
-        record.to_string().hash(&mut hasher);
+    /// The pages, their records decoded as `T` (`serde_json::Value` when the schema is only known
+    /// at run time).
+    pub fn pages<T: DeserializeOwned + Send + 'static>(self) -> PageStream<Page<T>> {
+        PageStream::new(self.plan())
     }
-    hasher.finish()
-}
 
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+    /// The pages with their bodies, records not decoded: for record types that borrow from the
+    /// body ([`RawPage::decode`]). Records are counted while the next token is read.
+    pub fn raw_pages(self) -> PageStream<RawPage> {
+        PageStream::new(self.plan())
+    }
+
+    /// The records of every page, decoded as `T`, in page order.
+    pub fn records<T: DeserializeOwned + Send + 'static>(self) -> Records<T> {
+        Records::new(self.pages())
     }
 }

@@ -1,7 +1,6 @@
 //! The built-in pagination strategies.
 
-use super::json_path::{lookup, lookup_text};
-use super::{NextPage, Page, Paginator};
+use super::{NextPage, PageInfo, Paginator};
 use crate::error::HttpError;
 use reqwest::Url;
 
@@ -29,12 +28,25 @@ fn query_param(url: &Url, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// `?page=1`, `?page=2`, … until a page is empty or shorter than the page size.
+/// `?page=1`, `?page=2`, … until a page is empty, shorter than the page size, or the total is
+/// reached. Page URLs are known in advance, so several can be in flight ([`Paged::in_flight`]).
+///
+/// [`Paged::in_flight`]: super::Paged::in_flight
 #[derive(Debug, Clone)]
 pub struct PageNumber {
     param: String,
     start: u64,
     size: Option<(String, usize)>,
+    total: Option<Total>,
+}
+
+/// Where a body says how much data there is.
+#[derive(Debug, Clone)]
+enum Total {
+    /// The number of records in all.
+    Records(String),
+    /// The number of pages in all.
+    Pages(String),
 }
 
 impl PageNumber {
@@ -44,6 +56,7 @@ impl PageNumber {
             param: param.to_owned(),
             start: 1,
             size: None,
+            total: None,
         }
     }
 
@@ -55,8 +68,27 @@ impl PageNumber {
 
     /// Sends the page size in `param`; a shorter page is the last.
     pub fn page_size(mut self, param: &str, size: usize) -> Self {
-        self.size = Some((param.to_owned(), size));
+        self.size = Some((param.to_owned(), size.max(1)));
         self
+    }
+
+    /// The body holds the number of records in all at `path` (with [`page_size`](Self::page_size)):
+    /// pages past it are not requested.
+    pub fn total_at(mut self, path: &str) -> Self {
+        self.total = Some(Total::Records(path.to_owned()));
+        self
+    }
+
+    /// The body holds the number of pages in all at `path`: pages past it are not requested.
+    pub fn total_pages_at(mut self, path: &str) -> Self {
+        self.total = Some(Total::Pages(path.to_owned()));
+        self
+    }
+
+    fn number_of(&self, url: &Url) -> u64 {
+        query_param(url, &self.param)
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(self.start)
     }
 }
 
@@ -69,29 +101,66 @@ impl Paginator for PageNumber {
         url
     }
 
-    fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
+    fn body_paths(&self) -> Vec<String> {
+        match &self.total {
+            Some(Total::Records(path) | Total::Pages(path)) => vec![path.clone()],
+            None => Vec::new(),
+        }
+    }
+
+    fn page_url(&self, first: &Url, index: u64) -> Option<Url> {
+        let mut url = first.clone();
+        let number = self.start.saturating_add(index);
+        set_query_param(&mut url, &self.param, &number.to_string());
+        Some(url)
+    }
+
+    fn page_count(&self, page: &PageInfo) -> Option<u64> {
+        match &self.total {
+            Some(Total::Pages(path)) => number_at(page, path),
+            Some(Total::Records(path)) => {
+                let size = self.size.as_ref()?.1 as u64;
+                number_at(page, path).map(|total| total.div_ceil(size))
+            }
+            None => None,
+        }
+    }
+
+    fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError> {
         if self
             .size
             .as_ref()
-            .is_some_and(|(_, size)| page.records().len() < *size)
+            .is_some_and(|(_, size)| page.record_count() < *size)
         {
             return Ok(None);
         }
-        let current = query_param(page.url(), &self.param)
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(self.start);
+        let current = self.number_of(page.url());
+        let index = current.saturating_sub(self.start);
+        if self
+            .page_count(page)
+            .is_some_and(|count| index + 1 >= count)
+        {
+            return Ok(None);
+        }
         let mut url = page.url().clone();
         set_query_param(&mut url, &self.param, &(current + 1).to_string());
         Ok(Some(NextPage::new(url)))
     }
 }
 
-/// `?offset=0&limit=100`, `?offset=100&limit=100`, … until a page is shorter than `limit`.
+/// A non-negative integer in the body (a number, or a string of digits).
+fn number_at(page: &PageInfo, path: &str) -> Option<u64> {
+    page.text(path)?.parse::<u64>().ok()
+}
+
+/// `?offset=0&limit=100`, `?offset=100&limit=100`, … until a page is shorter than `limit` or the
+/// total is reached. Page URLs are known in advance, so several can be in flight.
 #[derive(Debug, Clone)]
 pub struct OffsetLimit {
     offset_param: String,
     limit_param: String,
     limit: usize,
+    total: Option<String>,
 }
 
 impl OffsetLimit {
@@ -101,7 +170,14 @@ impl OffsetLimit {
             offset_param: offset_param.to_owned(),
             limit_param: limit_param.to_owned(),
             limit: limit.max(1),
+            total: None,
         }
+    }
+
+    /// The body holds the number of records in all at `path`: offsets past it are not requested.
+    pub fn total_at(mut self, path: &str) -> Self {
+        self.total = Some(path.to_owned());
+        self
     }
 }
 
@@ -112,19 +188,36 @@ impl Paginator for OffsetLimit {
         url
     }
 
-    fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
-        if page.records().len() < self.limit {
+    fn body_paths(&self) -> Vec<String> {
+        self.total.iter().cloned().collect()
+    }
+
+    fn page_url(&self, first: &Url, index: u64) -> Option<Url> {
+        let mut url = first.clone();
+        let offset = index.saturating_mul(self.limit as u64);
+        set_query_param(&mut url, &self.offset_param, &offset.to_string());
+        Some(url)
+    }
+
+    fn page_count(&self, page: &PageInfo) -> Option<u64> {
+        let total = number_at(page, self.total.as_deref()?)?;
+        Some(total.div_ceil(self.limit as u64))
+    }
+
+    fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError> {
+        if page.record_count() < self.limit {
             return Ok(None);
         }
         let offset = query_param(page.url(), &self.offset_param)
-            .and_then(|o| o.parse::<usize>().ok())
+            .and_then(|o| o.parse::<u64>().ok())
             .unwrap_or(0);
+        let next = offset + page.record_count() as u64;
+        let total = self.total.as_deref().and_then(|path| number_at(page, path));
+        if total.is_some_and(|total| next >= total) {
+            return Ok(None);
+        }
         let mut url = page.url().clone();
-        set_query_param(
-            &mut url,
-            &self.offset_param,
-            &(offset + page.records().len()).to_string(),
-        );
+        set_query_param(&mut url, &self.offset_param, &next.to_string());
         Ok(Some(NextPage::new(url)))
     }
 }
@@ -148,8 +241,12 @@ impl Cursor {
 }
 
 impl Paginator for Cursor {
-    fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
-        let Some(cursor) = lookup_text(page.body(), &self.path) else {
+    fn body_paths(&self) -> Vec<String> {
+        vec![self.path.clone()]
+    }
+
+    fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError> {
+        let Some(cursor) = page.text(&self.path) else {
             return Ok(None);
         };
         let mut url = page.url().clone();
@@ -185,7 +282,7 @@ pub fn next_link(header: &str) -> Option<&str> {
 }
 
 impl Paginator for LinkHeader {
-    fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
+    fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError> {
         let Some(target) = page.header("link").and_then(next_link) else {
             return Ok(None);
         };
@@ -210,8 +307,12 @@ impl NextUrl {
 }
 
 impl Paginator for NextUrl {
-    fn next(&self, page: &Page) -> Result<Option<NextPage>, HttpError> {
-        match lookup(page.body(), &self.path).and_then(|v| v.as_str()) {
+    fn body_paths(&self) -> Vec<String> {
+        vec![self.path.clone()]
+    }
+
+    fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError> {
+        match page.value(&self.path).and_then(|v| v.as_str()) {
             Some(target) if !target.is_empty() => {
                 resolve(page, target).map(|url| Some(NextPage::new(url)))
             }
@@ -220,13 +321,10 @@ impl Paginator for NextUrl {
     }
 }
 
-fn resolve(page: &Page, target: &str) -> Result<Url, HttpError> {
-    page.url().join(target).map_err(|err| HttpError::Decode {
-        method: reqwest::Method::GET,
-        url: crate::error::redact_url(page.url()),
-        message: format!("next page link {target:?} is not a URL: {err}"),
-        body_excerpt: String::new(),
-    })
+fn resolve(page: &PageInfo, target: &str) -> Result<Url, HttpError> {
+    page.url()
+        .join(target)
+        .map_err(|err| page.decode_error(format!("next page link {target:?} is not a URL: {err}")))
 }
 
 #[cfg(test)]

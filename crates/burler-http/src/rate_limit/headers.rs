@@ -1,6 +1,7 @@
 //! Reading rate-limit headers (`X-RateLimit-Remaining`, `X-RateLimit-Reset`).
 
-use crate::message::Response;
+use crate::message::header_text;
+use reqwest::header::HeaderMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Reset values above this are epoch seconds; below, seconds from now.
@@ -37,13 +38,13 @@ impl RateLimitHeaders {
         self
     }
 
-    /// How long to pause when the response says the quota is used up.
-    pub fn pause_after(&self, response: &Response, now: SystemTime) -> Option<Duration> {
-        let remaining: f64 = response.header(&self.remaining)?.trim().parse().ok()?;
+    /// How long to pause when a response's headers say the quota is used up.
+    pub fn pause_after(&self, headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+        let remaining: f64 = header_text(headers, &self.remaining)?.trim().parse().ok()?;
         if remaining > 0.0 {
             return None;
         }
-        let reset = response.header(&self.reset)?.trim();
+        let reset = header_text(headers, &self.reset)?.trim();
         let reset: u64 = reset
             .parse()
             .ok()
@@ -61,20 +62,12 @@ impl RateLimitHeaders {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
-    use reqwest::{Method, StatusCode, Url};
 
-    fn response(remaining: &str, reset: &str) -> Response {
+    fn response(remaining: &str, reset: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", remaining.parse().unwrap());
         headers.insert("x-ratelimit-reset", reset.parse().unwrap());
-        Response::new(
-            Method::GET,
-            Url::parse("http://h/").unwrap(),
-            StatusCode::OK,
-            headers,
-            Vec::new(),
-        )
+        headers
     }
 
     #[test]

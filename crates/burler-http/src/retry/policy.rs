@@ -1,32 +1,34 @@
 //! What to retry and for how long: the [`RetryPolicy`] value and its [`RetryPredicate`].
 
 use super::backoff::{Backoff, ExponentialBackoff};
-use crate::error::{HttpError, is_retryable_status};
-use crate::message::Response;
+use crate::error::is_retryable_status;
+use crate::middleware::Outcome;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Decides whether an attempt's outcome is worth another try.
 ///
-/// Any `Fn(&Result<Response, HttpError>) -> bool` is a predicate:
+/// Any `Fn(&Outcome) -> bool` is a predicate:
 /// ```
-/// use burler_http::{HttpError, Response, RetryPolicy};
+/// use burler_http::RetryPolicy;
+/// use burler_http::middleware::Outcome;
+/// use burler_http::retry::is_retryable_error;
 /// // Also retry 409 Conflict.
-/// let policy = RetryPolicy::default().retry_if(|outcome: &Result<Response, HttpError>| match outcome {
+/// let policy = RetryPolicy::default().retry_if(|outcome: &Outcome| match outcome {
 ///     Ok(response) => response.status() == 409 || burler_http::error::is_retryable_status(response.status()),
-///     Err(err) => err.is_retryable(),
+///     Err(err) => is_retryable_error(err),
 /// });
 /// ```
 pub trait RetryPredicate: Send + Sync + 'static {
     /// Whether to retry after this outcome.
-    fn should_retry(&self, outcome: &Result<Response, HttpError>) -> bool;
+    fn should_retry(&self, outcome: &Outcome) -> bool;
 }
 
 impl<F> RetryPredicate for F
 where
-    F: Fn(&Result<Response, HttpError>) -> bool + Send + Sync + 'static,
+    F: Fn(&Outcome) -> bool + Send + Sync + 'static,
 {
-    fn should_retry(&self, outcome: &Result<Response, HttpError>) -> bool {
+    fn should_retry(&self, outcome: &Outcome) -> bool {
         self(outcome)
     }
 }
@@ -36,10 +38,10 @@ where
 pub struct DefaultRetryPredicate;
 
 impl RetryPredicate for DefaultRetryPredicate {
-    fn should_retry(&self, outcome: &Result<Response, HttpError>) -> bool {
+    fn should_retry(&self, outcome: &Outcome) -> bool {
         match outcome {
             Ok(response) => is_retryable_status(response.status()),
-            Err(err) => err.is_retryable(),
+            Err(err) => super::is_retryable_error(err),
         }
     }
 }

@@ -127,7 +127,8 @@ async fn a_second_401_is_an_error() {
 }
 
 #[tokio::test]
-async fn fixed_credentials_do_not_retry_a_401() {
+async fn fixed_credentials_do_not_retry_a_401_nor_claim_a_refresh() {
+    let logs = capture_logs();
     let calls = Counter::default();
     let base = serve(protected(Arc::new(Mutex::new("x".into())), calls.clone())).await;
     let err = builder(&base)
@@ -140,6 +141,31 @@ async fn fixed_credentials_do_not_retry_a_401() {
         .unwrap_err();
     assert_eq!(err.status(), Some(reqwest::StatusCode::UNAUTHORIZED));
     assert_eq!(calls.get(), 1);
+    assert_eq!(
+        logs.lines_with(&base),
+        Vec::<String>::new(),
+        "nothing claims a refresh"
+    );
+}
+
+#[tokio::test]
+async fn a_refreshable_credential_logs_its_refresh() {
+    let logs = capture_logs();
+    let valid = Arc::new(Mutex::new("new".to_owned()));
+    let base = serve(protected(valid, Counter::default())).await;
+    let client = builder(&base)
+        .auth(token_source(&["old", "new"], Counter::default()))
+        .build()
+        .unwrap();
+    client.get("secret").send().await.unwrap();
+    let lines = logs.lines_with(&base);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].ends_with(&format!(
+            "GET {base}/secret: 401 Unauthorized, refreshing the credential"
+        )),
+        "{lines:?}"
+    );
 }
 
 #[tokio::test]

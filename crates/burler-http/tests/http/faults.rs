@@ -1,10 +1,13 @@
-//! Broken servers: resets, truncated bodies, HTML where JSON was expected, slow answers.
+//! Broken servers: resets, truncated bodies, HTML where JSON was expected, slow answers; and the
+//! same faults injected into pipelined pagination, where every record must still arrive.
 
 use crate::support::*;
 use axum::Router;
 use axum::routing::get;
 use burler_http::error::TransportKind;
-use burler_http::{HttpError, RetryLayer};
+use burler_http::paginate::PageNumber;
+use burler_http::{HttpError, RetryMiddleware};
+use futures::TryStreamExt;
 use std::time::{Duration, Instant};
 
 const GOOD: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{\"data\": [1,2]}";
@@ -142,7 +145,7 @@ async fn slow_response_times_out_then_recovers() {
     let base = serve(router).await;
     let client = builder(&base)
         .timeout(ms(150))
-        .layer(RetryLayer::new(fast_retry(3)))
+        .with(RetryMiddleware::new(fast_retry(3)))
         .build()
         .unwrap();
     let items: Vec<u32> = client.get("slow").json().await.unwrap();
@@ -162,7 +165,7 @@ async fn always_slow_ends_in_timeout_error_naming_the_url() {
     let base = serve(router).await;
     let client = builder(&base)
         .timeout(ms(100))
-        .layer(RetryLayer::new(fast_retry(2)))
+        .with(RetryMiddleware::new(fast_retry(2)))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -196,4 +199,133 @@ async fn connection_refused_is_a_connect_error() {
             .starts_with(&format!("GET {base}/x: connection failed")),
         "{err}"
     );
+}
+
+/// A fixed 50 ms between attempts: the backoff part of the time a fault may cost.
+const BACKOFF: Duration = Duration::from_millis(50);
+
+/// Slack for scheduling on a busy machine; the bounds below are the API's ask plus backoff.
+const SLACK: Duration = Duration::from_millis(400);
+
+/// Syncs 200 records (20 pages) with 4 pages in flight, `faults` injected; returns the ids in
+/// the order they arrived and the time taken.
+async fn paged_sync(faults: &[(u64, Fault)]) -> (Vec<u64>, PageServer, Duration) {
+    let server = PageServer::start(200, 10, |_| ms(2)).await;
+    for (page, fault) in faults {
+        server.fault(*page, &[*fault]);
+    }
+    let client = builder(&server.base)
+        .with(RetryMiddleware::new(
+            burler_http::RetryPolicy::default()
+                .max_attempts(4)
+                .backoff(|_retry: u32| BACKOFF),
+        ))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let records: Vec<serde_json::Value> = client
+        .get("events")
+        .paginate(PageNumber::new("page").page_size("per_page", 10))
+        .records_at("data")
+        .in_flight(4)
+        .records()
+        .try_collect()
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let ids = records.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    (ids, server, elapsed)
+}
+
+/// Runs the sync clean and with `faults`; asserts every record arrives in order and the faulted
+/// run took at most `allowed` longer. Returns the faulted run's time.
+async fn assert_recovers(faults: &[(u64, Fault)], allowed: Duration) -> Duration {
+    let (_, _, clean) = paged_sync(&[]).await;
+    let (ids, server, faulted) = paged_sync(faults).await;
+    assert_eq!(ids, server.all_ids(), "every record, once, in order");
+    for (page, _) in faults {
+        let asked = server.requests().iter().filter(|&p| p == page).count();
+        let injected = faults.iter().filter(|(p, _)| p == page).count();
+        assert_eq!(
+            asked,
+            injected + 1,
+            "page {page}: each fault cost one more request"
+        );
+    }
+    assert!(
+        faulted <= clean + allowed + SLACK,
+        "lost {:?} (clean {clean:?}, faulted {faulted:?}), allowed {allowed:?}",
+        faulted.saturating_sub(clean)
+    );
+    faulted
+}
+
+#[tokio::test]
+async fn pipelined_pages_survive_429_with_retry_after_losing_only_the_wait_asked() {
+    let faulted = assert_recovers(
+        &[(5, Fault::Status(429, Some("1")))],
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(
+        faulted >= Duration::from_millis(950),
+        "Retry-After honoured: {faulted:?}"
+    );
+}
+
+#[tokio::test]
+async fn pipelined_pages_survive_500s_losing_only_the_backoff() {
+    let fault = Fault::Status(500, None);
+    assert_recovers(&[(3, fault), (3, fault), (11, fault)], BACKOFF * 3).await;
+}
+
+#[tokio::test]
+async fn pipelined_pages_survive_a_connection_reset() {
+    assert_recovers(&[(4, Fault::Reset), (12, Fault::Reset)], BACKOFF * 2).await;
+}
+
+#[tokio::test]
+async fn pipelined_pages_survive_a_body_cut_short() {
+    assert_recovers(&[(6, Fault::CutBody)], BACKOFF).await;
+}
+
+#[tokio::test]
+async fn pipelined_pages_refetch_truncated_json_with_a_consistent_length() {
+    let logs = capture_logs();
+    assert_recovers(&[(7, Fault::CutJson), (7, Fault::CutJson)], Duration::ZERO).await;
+    assert!(
+        logs.lines_with("the body ended early")
+            .iter()
+            .any(|l| l.contains("page=7")),
+        "the refetch is logged"
+    );
+}
+
+#[tokio::test]
+async fn every_fault_at_once_still_delivers_every_record() {
+    let faults = [
+        (2, Fault::Status(429, Some("1"))),
+        (5, Fault::Status(503, None)),
+        (9, Fault::Reset),
+        (13, Fault::CutBody),
+        (17, Fault::CutJson),
+    ];
+    assert_recovers(&faults, Duration::from_secs(1) + BACKOFF * 3).await;
+}
+
+#[tokio::test]
+async fn json_cut_more_often_than_the_refetch_budget_is_a_decode_error() {
+    let server = PageServer::start(30, 10, |_| ms(1)).await;
+    server.fault(2, &[Fault::CutJson, Fault::CutJson, Fault::CutJson]);
+    let err = client(&server.base)
+        .get("events")
+        .paginate(PageNumber::new("page").page_size("per_page", 10))
+        .records_at("data")
+        .records::<serde_json::Value>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HttpError::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("EOF while parsing"), "{err}");
+    assert_eq!(server.requests().iter().filter(|&&p| p == 2).count(), 3);
 }

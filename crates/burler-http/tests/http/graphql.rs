@@ -80,22 +80,49 @@ async fn errors_array_becomes_one_typed_error() {
     );
 }
 
-#[tokio::test]
-async fn repeated_end_cursor_is_a_loop_error() {
+/// The error that ends paginating `connection` with `query`, and the server's base URL.
+async fn pagination_error(query: &str, connection: &str) -> (String, String) {
     let base = serve(api()).await;
     let err = client(&base)
         .graphql("graphql")
-        .paginate(
-            "query stuck($after: String) { orders { nodes { id } } }",
-            json!({}),
-            "orders",
-        )
-        .pages()
+        .paginate(query, json!({}), connection)
+        .nodes::<Value>()
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
+    (err.to_string(), base)
+}
+
+#[tokio::test]
+async fn repeated_end_cursor_is_a_loop_error() {
+    let (err, base) = pagination_error(
+        "query stuck($after: String) { orders { nodes { id } } }",
+        "orders",
+    )
+    .await;
     assert_eq!(
-        err.to_string(),
+        err,
         format!("pagination loop at {base}/graphql: page already fetched (cursor \"7\")")
+    );
+}
+
+#[tokio::test]
+async fn errors_on_a_page_end_the_connection_with_the_typed_error() {
+    let (err, base) = pagination_error("query { orders { broken } }", "orders").await;
+    assert_eq!(
+        err,
+        format!(
+            "POST {base}/graphql: GraphQL errors: Field 'broken' doesn't exist (at orders.broken); Access denied"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_missing_connection_is_a_decode_error_naming_it() {
+    let (err, base) =
+        pagination_error("query($after: String) { shop { orders { id } } }", "nope").await;
+    assert_eq!(
+        err,
+        format!("POST {base}/graphql: invalid response body: no connection at data.nope")
     );
 }

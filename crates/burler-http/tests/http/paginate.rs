@@ -273,7 +273,7 @@ async fn records_path_that_is_not_a_list_is_an_error() {
     assert_eq!(
         err.to_string(),
         format!(
-            "GET {base}/scalar?page=1: invalid response body: expected a list of records at \"data\", found a string: {{\"data\":\"oops\"}}"
+            "GET {base}/scalar?page=1: invalid response body: expected a list of records at \"data\", found a string at line 1 column 14: {{\"data\":\"oops\"}}"
         )
     );
 }

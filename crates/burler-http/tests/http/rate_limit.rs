@@ -3,7 +3,7 @@
 use crate::support::*;
 use axum::Router;
 use axum::routing::get;
-use burler_http::{RateLimitHeaders, RateLimitLayer};
+use burler_http::{RateLimitHeaders, RateLimitMiddleware};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 async fn token_bucket_spaces_requests() {
     let base = serve(Router::new().route("/x", get(|| async { "{}" }))).await;
     let client = builder(&base)
-        .layer(RateLimitLayer::with_burst(20, Duration::from_secs(1), 1))
+        .with(RateLimitMiddleware::with_burst(
+            20,
+            Duration::from_secs(1),
+            1,
+        ))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -26,7 +30,7 @@ async fn token_bucket_spaces_requests() {
 async fn burst_goes_through_without_waiting() {
     let base = serve(Router::new().route("/x", get(|| async { "{}" }))).await;
     let client = builder(&base)
-        .layer(RateLimitLayer::per_minute(60))
+        .with(RateLimitMiddleware::per_minute(60))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -61,7 +65,7 @@ async fn exhausted_quota_pauses_until_reset() {
     let base = serve(router).await;
     let headers = RateLimitHeaders::new("ratelimit-left", "ratelimit-reset-in");
     let client = builder(&base)
-        .layer(RateLimitLayer::from_headers(headers))
+        .with(RateLimitMiddleware::from_headers(headers))
         .build()
         .unwrap();
     client.get("x").send().await.unwrap();
@@ -76,7 +80,11 @@ async fn exhausted_quota_pauses_until_reset() {
 async fn clones_share_one_limiter_across_concurrent_tasks() {
     let base = serve(Router::new().route("/x", get(|| async { "{}" }))).await;
     let client = builder(&base)
-        .layer(RateLimitLayer::with_burst(20, Duration::from_secs(1), 1))
+        .with(RateLimitMiddleware::with_burst(
+            20,
+            Duration::from_secs(1),
+            1,
+        ))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -90,4 +98,32 @@ async fn clones_share_one_limiter_across_concurrent_tasks() {
         task.await.unwrap().unwrap();
     }
     assert!(started.elapsed() >= ms(240), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_rate_of_zero_means_no_limit() {
+    for limiter in [
+        RateLimitMiddleware::per_second(0),
+        RateLimitMiddleware::per_minute(0),
+        RateLimitMiddleware::with_burst(0, Duration::from_secs(1), 0),
+        RateLimitMiddleware::new(5, Duration::ZERO),
+    ] {
+        assert!(!limiter.is_limited(), "{limiter:?}");
+    }
+    assert!(RateLimitMiddleware::per_second(1).is_limited());
+    let base = serve(Router::new().route("/x", get(|| async { "{}" }))).await;
+    let client = builder(&base)
+        .with(RateLimitMiddleware::per_second(0))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..10 {
+        client.get("x").send().await.unwrap();
+    }
+    // One request a second (what 0 used to become) would take 9 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -4,7 +4,8 @@ use crate::support::*;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
-use burler_http::{HttpError, Response, RetryLayer};
+use burler_http::RetryMiddleware;
+use burler_http::middleware::Outcome;
 use std::time::{Duration, Instant};
 
 fn flaky(counter: Counter, failures: usize, status: StatusCode) -> Router {
@@ -142,7 +143,7 @@ async fn retry_after_beyond_the_limit_ends_retries() {
     );
     let base = serve(router).await;
     let client = builder(&base)
-        .layer(RetryLayer::new(
+        .with(RetryMiddleware::new(
             fast_retry(4).max_retry_after(Duration::from_secs(5)),
         ))
         .build()
@@ -160,7 +161,7 @@ async fn total_wait_budget_stops_retries_early() {
         .backoff(|_retry: u32| Duration::from_millis(40))
         .max_total_wait(Duration::from_millis(100));
     let client = builder(&base)
-        .layer(RetryLayer::new(policy))
+        .with(RetryMiddleware::new(policy))
         .build()
         .unwrap();
     let err = client.get("items").send().await.unwrap_err();
@@ -176,11 +177,11 @@ async fn total_wait_budget_stops_retries_early() {
 async fn custom_predicate_replaces_the_default() {
     let counter = Counter::default();
     let base = serve(flaky(counter.clone(), 2, StatusCode::CONFLICT)).await;
-    let policy = fast_retry(5).retry_if(|outcome: &Result<Response, HttpError>| {
+    let policy = fast_retry(5).retry_if(|outcome: &Outcome| {
         matches!(outcome, Ok(response) if response.status() == reqwest::StatusCode::CONFLICT)
     });
     let client = builder(&base)
-        .layer(RetryLayer::new(policy))
+        .with(RetryMiddleware::new(policy))
         .build()
         .unwrap();
     let items: Vec<u32> = client.get("items").json().await.unwrap();

@@ -1,7 +1,7 @@
 //! Loopback servers, fast retry policies and log capture shared by the tests.
 
 use axum::Router;
-use burler_http::{HttpClient, HttpClientBuilder, RetryLayer, RetryPolicy};
+use burler_http::{HttpClient, HttpClientBuilder, RetryMiddleware, RetryPolicy};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,7 +36,7 @@ pub fn builder(base: &str) -> HttpClientBuilder {
 /// A client with fast retries (4 attempts).
 pub fn client(base: &str) -> HttpClient {
     builder(base)
-        .layer(RetryLayer::new(fast_retry(4)))
+        .with(RetryMiddleware::new(fast_retry(4)))
         .build()
         .unwrap()
 }
@@ -130,4 +130,196 @@ pub fn capture_logs() -> Logs {
         logs
     })
     .clone()
+}
+
+/// A fault a [`PageServer`] injects into one answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// This status, with this `Retry-After` value if any.
+    Status(u16, Option<&'static str>),
+    /// The connection is reset (RST) after the request is read, without an answer.
+    Reset,
+    /// The headers promise the whole page, half of it is sent, then the connection closes.
+    CutBody,
+    /// Half the page with a `Content-Length` that matches it: valid HTTP, truncated JSON.
+    CutJson,
+}
+
+/// The state of a [`PageServer`]: pages of `{"id": n}` records, `?page=N` (from 1), a `total`
+/// in each body, per-page latency and faults, and a log of what was asked.
+pub struct PageState {
+    pub total: u64,
+    pub per_page: u64,
+    delay: Box<dyn Fn(u64) -> Duration + Send + Sync>,
+    faults: Mutex<std::collections::HashMap<u64, std::collections::VecDeque<Fault>>>,
+    requests: Mutex<Vec<u64>>,
+    active: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// A keep-alive HTTP/1.1 server written on raw TCP, so it can reset connections and cut bodies
+/// (axum cannot), serving numbered pages.
+pub struct PageServer {
+    pub base: String,
+    pub state: Arc<PageState>,
+}
+
+impl PageServer {
+    /// `total` records in pages of `per_page`; `delay` is the latency of each page by number.
+    pub async fn start(
+        total: u64,
+        per_page: u64,
+        delay: impl Fn(u64) -> Duration + Send + Sync + 'static,
+    ) -> Self {
+        let state = Arc::new(PageState {
+            total,
+            per_page,
+            delay: Box::new(delay),
+            faults: Mutex::default(),
+            requests: Mutex::default(),
+            active: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(serve_connection(socket, shared.clone()));
+            }
+        });
+        Self { base, state }
+    }
+
+    /// Answers the next requests for `page` with these faults, in order, then normally.
+    pub fn fault(&self, page: u64, faults: &[Fault]) {
+        self.state
+            .faults
+            .lock()
+            .unwrap()
+            .entry(page)
+            .or_default()
+            .extend(faults.iter().copied());
+    }
+
+    /// The page numbers asked for, in arrival order.
+    pub fn requests(&self) -> Vec<u64> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// The most requests the server was answering at once.
+    pub fn peak(&self) -> usize {
+        self.state.peak.load(Ordering::SeqCst)
+    }
+
+    /// The ids the server holds, in order.
+    pub fn all_ids(&self) -> Vec<u64> {
+        (1..=self.state.total).collect()
+    }
+}
+
+impl PageState {
+    /// The body of page `page` (from 1): its records, the total, and `next` while pages remain.
+    pub fn body(&self, page: u64) -> String {
+        let first = (page.max(1) - 1) * self.per_page + 1;
+        let last = (first + self.per_page - 1).min(self.total);
+        let records: Vec<String> = (first..=last)
+            .map(|id| format!(r#"{{"id":{id},"name":"record {id}"}}"#))
+            .collect();
+        let next = if last < self.total {
+            format!("\"{}\"", page + 1)
+        } else {
+            "null".to_owned()
+        };
+        format!(
+            r#"{{"data":[{}],"total":{},"next":{next}}}"#,
+            records.join(","),
+            self.total
+        )
+    }
+
+    fn take_fault(&self, page: u64) -> Option<Fault> {
+        self.faults.lock().unwrap().get_mut(&page)?.pop_front()
+    }
+}
+
+/// Reads one request head; `None` when the client closed the connection.
+async fn read_head(socket: &mut tokio::net::TcpStream, pending: &mut Vec<u8>) -> Option<String> {
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head: Vec<u8> = pending.drain(..end + 4).collect();
+            return Some(String::from_utf8_lossy(&head).into_owned());
+        }
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// The page asked for: `?page=N`, or `?offset=K` in pages of the server's size.
+fn page_of(head: &str, per_page: u64) -> u64 {
+    let target = head.split_whitespace().nth(1).unwrap_or("/");
+    let url = url::Url::parse(&format!("http://h{target}")).unwrap();
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+    };
+    param("page")
+        .or_else(|| param("offset").map(|offset| offset / per_page + 1))
+        .unwrap_or(1)
+}
+
+async fn serve_connection(mut socket: tokio::net::TcpStream, state: Arc<PageState>) {
+    let mut pending = Vec::new();
+    while let Some(head) = read_head(&mut socket, &mut pending).await {
+        let page = page_of(&head, state.per_page);
+        state.requests.lock().unwrap().push(page);
+        let now = state.active.fetch_add(1, Ordering::SeqCst) + 1;
+        state.peak.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep((state.delay)(page)).await;
+        let keep_going = answer(&mut socket, &state, page).await;
+        state.active.fetch_sub(1, Ordering::SeqCst);
+        if !keep_going {
+            return;
+        }
+    }
+}
+
+/// Writes the answer for `page`; false when the connection is closed after it.
+async fn answer(socket: &mut tokio::net::TcpStream, state: &PageState, page: u64) -> bool {
+    let body = state.body(page);
+    let half = &body[..body.len() / 2];
+    let (head, payload, close) = match state.take_fault(page) {
+        None => (ok_head(body.len(), ""), body.as_str(), false),
+        Some(Fault::Status(code, retry_after)) => {
+            let extra = retry_after
+                .map(|r| format!("Retry-After: {r}\r\n"))
+                .unwrap_or_default();
+            let head = format!(
+                "HTTP/1.1 {code} Injected\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n{extra}\r\n"
+            );
+            (head, "injected", false)
+        }
+        Some(Fault::Reset) => {
+            let _ = socket.set_zero_linger();
+            return false;
+        }
+        Some(Fault::CutBody) => (ok_head(body.len(), ""), half, true),
+        Some(Fault::CutJson) => (ok_head(half.len(), "Connection: close\r\n"), half, true),
+    };
+    let written = socket.write_all(head.as_bytes()).await.is_ok()
+        && socket.write_all(payload.as_bytes()).await.is_ok();
+    if close {
+        let _ = socket.shutdown().await;
+    }
+    written && !close
+}
+
+fn ok_head(length: usize, extra: &str) -> String {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n{extra}\r\n"
+    )
 }
