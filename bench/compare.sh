@@ -28,9 +28,10 @@ REPEAT=${REPEAT:-3}
 VENVS=${BURLER_VENVS:-$HOME/.cache/burler-venvs}
 PYTHON=${PYTHON:-python3}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-MARKER=.burler-requirements.txt
 
 log() { echo "compare: $*" >&2; }
+# shellcheck source=bench/venv.sh
+source "$ROOT/bench/venv.sh"
 
 ensure_time() {
     [[ -x /usr/bin/time ]] && return 0
@@ -38,20 +39,6 @@ ensure_time() {
     local sudo=()
     [[ $(id -u) -eq 0 ]] || sudo=(sudo)
     "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq time >/dev/null
-}
-
-# One venv per peer (their pins conflict), rebuilt only when its requirements changed.
-build_venv() {
-    local name=$1 reqs="$ROOT/bench/requirements/$1.txt" dir="$VENVS/$1"
-    if [[ -f "$dir/$MARKER" ]] && cmp -s "$reqs" "$dir/$MARKER" && "$dir/bin/python" -c '' 2>/dev/null; then
-        log "$name up to date"
-        return 0
-    fi
-    rm -rf "$dir"
-    "$PYTHON" -m venv "$dir"
-    "$dir/bin/pip" install --disable-pip-version-check -q --no-input -r "$reqs"
-    cp "$reqs" "$dir/$MARKER"
-    log "$name installed"
 }
 
 # measure MODE CMD...: runs CMD with stdout to /dev/null (MODE=null) or through `| cat > /dev/null`

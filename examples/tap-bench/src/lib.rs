@@ -3,6 +3,8 @@
 //! The same records are produced by the peer taps in `bench/` (singer-sdk, singer-python) and by the
 //! `limit` binary (serde_json only), so throughput compares like with like.
 
+pub mod api;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 
