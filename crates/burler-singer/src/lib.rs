@@ -11,7 +11,9 @@
 //! assert_eq!(state.replication_key_value("users"), Some(&serde_json::json!(5)));
 //! ```
 
+pub mod bookmark;
 pub mod catalog;
+pub mod datetime;
 pub mod error;
 pub mod message;
 pub mod metadata;
@@ -22,6 +24,7 @@ pub mod state;
 pub mod verify;
 pub mod visitor;
 
+pub use bookmark::{BookmarkValue, compare_json};
 pub use catalog::{Catalog, CatalogEntry, ReplicationMethod};
 pub use error::ProtocolError;
 pub use message::{

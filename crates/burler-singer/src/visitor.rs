@@ -1,5 +1,5 @@
 //! A metadata visitor: a function called for every node of a stream's schema with its breadcrumb,
-//! writing metadata in context (the seed's "metadata is called with each node in the schema").
+//! writing metadata in context: a visitor is called with each node of the schema.
 //!
 //! ```
 //! use burler_singer::{Metadata, visit_schema, Inclusion};

@@ -19,7 +19,7 @@
 //! with the public `SyncContext::state_value` / `set_state_value` / `full_table`), so it can move
 //! to a framework hook without touching the sync code.
 
-use burler::{FullTableScope, SyncContext};
+use burler::{SyncContext, TableVersion};
 use serde_json::{Map, Value, json};
 
 use crate::dialect::Dialect;
@@ -56,12 +56,14 @@ impl Checkpoints {
     pub fn open<D: Dialect, C, K>(
         ctx: &SyncContext<SqlRecord<D>, C, K>,
         plan: &TablePlan,
-    ) -> Result<(Self, Start, FullTableScope), SqlError>
+    ) -> Result<(Self, Start, TableVersion), SqlError>
     where
         C: Send + Sync + 'static,
         K: Send + Sync + 'static,
     {
-        let scope = ctx.full_table().map_err(|e| state_error(plan, e))?;
+        let scope = ctx
+            .begin_table_version()
+            .map_err(|e| state_error(plan, e))?;
         let partition = ctx.partition().cloned().unwrap_or(Value::Null);
         let checkpoints = Checkpoints {
             stream: plan.stream.clone(),

@@ -48,7 +48,13 @@ pub struct SqliteConfig {
     /// INCREMENTAL streams on a date-time key start here on their first run (RFC 3339).
     #[serde(default)]
     #[schemars(extend("format" = "date-time"))]
-    pub start_date: Option<String>,
+    pub start_date: Option<burler::StartDate>,
+}
+
+impl burler::TapConfig for SqliteConfig {
+    fn start_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.start_date.map(|d| d.get())
+    }
 }
 
 impl SourceConfig<Sqlite> for SqliteConfig {

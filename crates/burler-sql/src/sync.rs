@@ -151,16 +151,16 @@ where
     select.order_by(&plan.key, Role::Key);
     let (sql, params) = select.build();
     let mut since_checkpoint = 0u64;
-    emit_rows(&ctx, &plan, &sql, params, |record| {
+    let due = |record: &SqlRecord<D>| {
         since_checkpoint += 1;
         if since_checkpoint < plan.checkpoint_every || plan.key.is_empty() {
-            return Ok(());
+            return None;
         }
         since_checkpoint = 0;
-        match record.key_values(&plan.key) {
-            Some(key) => checkpoints.save(&ctx, key),
-            None => Ok(()),
-        }
+        record.key_values(&plan.key)
+    };
+    emit_rows(&ctx, &plan, &sql, params, due, |key| {
+        checkpoints.save(&ctx, key)
     })
     .await?;
     if plan.partitions.is_empty() {
@@ -171,7 +171,7 @@ where
     finish(scope, finish_version)
 }
 
-fn finish(scope: burler::FullTableScope, finish_version: bool) -> SyncResult {
+fn finish(scope: burler::TableVersion, finish_version: bool) -> SyncResult {
     if finish_version {
         scope.finish()?;
     } else {
@@ -198,7 +198,7 @@ where
         }
         .into());
     };
-    let start = ctx.bookmark().cloned().or_else(|| {
+    let start = ctx.replication_start().or_else(|| {
         key.kind
             .is_temporal()
             .then(|| ctx.replication_start())
@@ -219,22 +219,25 @@ where
         .collect();
     select.order_by(&ties, Role::Key);
     let (sql, params) = select.build();
-    emit_rows(&ctx, &plan, &sql, params, |_| Ok(())).await?;
+    let never = |_: &SqlRecord<D>| None::<()>;
+    emit_rows(&ctx, &plan, &sql, params, never, |()| Ok(())).await?;
     Ok(())
 }
 
-/// Runs the query and emits every row as it arrives; `after_each` sees each record once it is
-/// emitted (to checkpoint).
-async fn emit_rows<D: Dialect, C, F>(
+/// Runs the query and emits every row as it arrives; `due` looks at each record before it is
+/// emitted and says what to checkpoint, which `save` does once the record is written.
+async fn emit_rows<D: Dialect, C, T, F, S>(
     ctx: &SqlContext<D, C>,
     plan: &TablePlan,
     sql: &str,
     params: Vec<String>,
-    mut after_each: F,
+    mut due: F,
+    mut save: S,
 ) -> Result<u64, BoxError>
 where
     C: Send + Sync + 'static,
-    F: FnMut(&SqlRecord<D>) -> Result<(), burler::EmitError>,
+    F: FnMut(&SqlRecord<D>) -> Option<T>,
+    S: FnMut(T) -> Result<(), burler::EmitError>,
 {
     let shape = Arc::new(RowShape {
         columns: plan.columns.clone(),
@@ -248,8 +251,11 @@ where
         .map_err(|e| SqlError::query(&plan.table.qualified_name(), sql, e))?
     {
         let record = SqlRecord::from_row(row, shape.clone());
-        ctx.emit_ref(&record)?;
-        after_each(&record)?;
+        let checkpoint = due(&record);
+        ctx.emit(record)?;
+        if let Some(at) = checkpoint {
+            save(at)?;
+        }
         n += 1;
     }
     Ok(n)

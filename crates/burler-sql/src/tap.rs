@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use burler::{BoxError, CaptureBuffer, RunOutcome, Stream, SyncResult, Tap};
+use burler::{BookmarkStrategy, BoxError, CaptureBuffer, RunOutcome, Stream, SyncResult, Tap};
 use burler_singer::{Breadcrumb, Catalog, ReplicationMethod, State, keys};
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -29,7 +29,7 @@ use crate::table::Table;
 /// A config a SQL tap can run with: the dialect's own settings, maybe inside an author's config
 /// (`#[serde(flatten)] db: PostgresConfig`).
 pub trait SourceConfig<D: Dialect>:
-    DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static
+    DeserializeOwned + schemars::JsonSchema + burler::TapConfig + Send + Sync + 'static
 {
     /// The dialect's settings.
     fn source(&self) -> &D::Config;
@@ -217,7 +217,7 @@ impl<D: Dialect, C: SourceConfig<D>> SqlTap<D, C> {
 
     /// Parses the process's command line, runs, and returns the exit code.
     pub fn run(self) -> ExitCode {
-        burler::logging::init();
+        burler::init_logging();
         let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
         let outcome = self.run_with(std::env::args_os(), Box::new(stdout));
         ExitCode::from(outcome.exit_code)
@@ -400,7 +400,7 @@ fn stream_of<D: Dialect, C: SourceConfig<D>>(
         .schema(schema)
         // The primary key; for a view, the catalog's `view-key-properties`.
         .key(plan.key.clone())
-        .bookmark_every(plan.checkpoint_every)
+        .bookmark_strategy(BookmarkStrategy::Records(plan.checkpoint_every))
         .metadata(move |node, meta| {
             table.write_metadata(node, meta);
             if let (0, Some(rk)) = (node.level, &rk) {

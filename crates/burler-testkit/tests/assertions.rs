@@ -251,7 +251,7 @@ fn a_second_run_that_re_sends_old_records_fails() {
                 .sync(|ctx: SyncContext<Value>| async move {
                     // Ignores the bookmark and sends everything again, oldest last.
                     let mut all = data(5);
-                    if ctx.bookmark().is_some() {
+                    if ctx.replication_start().is_some() {
                         all.push(
                             json!({"id": 99, "updated_at": "2023-06-01T00:00:00Z", "price": null}),
                         );

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::bookmark::{format_datetime, parse_datetime};
-use crate::error::{BoxError, EmitError, SyncResult};
+use crate::error::{BoxError, EmitError};
 use crate::scope::{ChildTask, RunEnv, Scope, lock};
 use crate::writer::Writer;
 
@@ -87,17 +87,6 @@ where
         lock(&self.run.scope.writer)
     }
 
-    /// The bookmark this sync starts from (the state's bookmark minus the stream's lookback), if
-    /// any.
-    pub fn bookmark(&self) -> Option<&Value> {
-        self.run.scope.start.as_ref()
-    }
-
-    /// The config's `start_date`, if set and a valid date-time.
-    pub fn start_date(&self) -> Option<DateTime<Utc>> {
-        self.env.start_date
-    }
-
     /// The moment the sync started: date-time bookmarks never pass it.
     pub(crate) fn sync_started(&self) -> DateTime<Utc> {
         self.env.sync_started
@@ -108,17 +97,22 @@ where
         self.run.scope.facts.method == burler_singer::ReplicationMethod::Incremental
     }
 
-    /// Where an incremental sync should start: the bookmark, else `start_date`. `None` when the
-    /// stream syncs FULL_TABLE this run: a full table is the whole table (a target may delete what
-    /// a FULL_TABLE version does not hold).
+    /// Where this sync starts: the stream's bookmark in the state (minus its lookback; for a
+    /// LOG_BASED stream, its log position), else, on a first INCREMENTAL run, the config's
+    /// `start_date` ([`TapConfig`](crate::TapConfig)). `None` when there is neither, and always when
+    /// the stream syncs FULL_TABLE this run: a full table is the whole table (a target may delete
+    /// what a FULL_TABLE version does not hold).
     pub fn replication_start(&self) -> Option<Value> {
-        if !self.is_incremental() {
+        if self.run.scope.facts.method == burler_singer::ReplicationMethod::FullTable {
             return None;
         }
-        self.bookmark().cloned().or_else(|| {
-            self.start_date()
+        let start_date = || {
+            self.env
+                .start_date
+                .filter(|_| self.is_incremental())
                 .map(|d| Value::from(format_datetime(&d.fixed_offset())))
-        })
+        };
+        self.run.scope.start.clone().or_else(start_date)
     }
 
     /// [`replication_start`](Self::replication_start) as a date-time, when it is one.
@@ -126,27 +120,23 @@ where
         if !self.is_incremental() {
             return None;
         }
-        match self.bookmark() {
+        match &self.run.scope.start {
             Some(Value::String(s)) => parse_datetime(s).map(|d| d.with_timezone(&Utc)),
             Some(_) => None,
-            None => self.start_date(),
+            None => self.env.start_date,
         }
     }
 
     /// The partition this run syncs: a value from [`Stream::partitions`](crate::Stream::partitions),
-    /// or, for a sub-stream, the parent record's child context.
+    /// or, for a sub-stream, the parent record's child context
+    /// ([`Stream::child_context`](crate::Stream::child_context); by default its key properties,
+    /// e.g. `{"id": 7}`).
     pub fn partition(&self) -> Option<&Value> {
         self.run.scope.partition.as_ref()
     }
 
-    /// For a sub-stream: the child context of the parent record being synced (same as
-    /// [`partition`](Self::partition)).
-    pub fn parent(&self) -> Option<&Value> {
-        self.partition()
-    }
-
     /// The stream's catalog metadata (from `--catalog`, or the discovered metadata).
-    pub fn stream_metadata(&self) -> &Metadata {
+    pub fn metadata(&self) -> &Metadata {
         &self.run.scope.facts.metadata
     }
 
@@ -159,13 +149,14 @@ where
             .is_some_and(|w| lock(&w).is_selected())
     }
 
-    /// Emits one record of this stream.
+    /// Emits one record of this stream. For a stream with sub-streams, the children of the
+    /// records emitted so far run here when their queue is full (see
+    /// [`Stream::interleave`](crate::Stream::interleave)).
     pub fn emit(&self, record: R) -> Result<(), EmitError> {
         self.emit_ref(&record)
     }
 
-    /// Emits one record of this stream, by reference.
-    pub fn emit_ref(&self, record: &R) -> Result<(), EmitError> {
+    fn emit_ref(&self, record: &R) -> Result<(), EmitError> {
         if self.emit_queueing(record)? {
             self.run_children_blocking()?;
         }
@@ -206,15 +197,24 @@ where
         self.run.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Emits every record of an iterator, holding the stream lock once for the whole batch.
-    pub fn emit_all<I: IntoIterator<Item = R>>(&self, records: I) -> Result<(), EmitError> {
+    /// Emits every record of an iterator, by value or by reference (`ctx.emit_all(&records)`),
+    /// holding the stream lock once for the whole batch.
+    pub fn emit_all<I>(&self, records: I) -> Result<(), EmitError>
+    where
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<R>,
+    {
+        use std::borrow::Borrow;
         if !self.run.scope.facts.children.is_empty() {
-            return records.into_iter().try_for_each(|r| self.emit_ref(&r));
+            return records
+                .into_iter()
+                .try_for_each(|r| self.emit_ref(r.borrow()));
         }
         let mut writer = self.writer();
         for record in records {
-            let bookmark = self.run.bookmark_fn.as_ref().map(|f| f(&record));
-            writer.emit(&record, bookmark)?;
+            let record = record.borrow();
+            let bookmark = self.run.bookmark_fn.as_ref().map(|f| f(record));
+            writer.emit(record, bookmark)?;
         }
         Ok(())
     }
@@ -224,7 +224,9 @@ where
     /// For a stream with sub-streams this is the time-boxed interleaving: the source is read in
     /// chunks bounded by [`Stream::interleave`](crate::Stream::interleave), and the children of each
     /// chunk's records run before the next chunk is read.
-    pub async fn emit_stream<S, E>(&self, records: S) -> Result<u64, BoxError>
+    /// Returns how many records were read; a failure of the source is
+    /// [`EmitError::Source`].
+    pub async fn emit_stream<S, E>(&self, records: S) -> Result<u64, EmitError>
     where
         S: FutStream<Item = Result<R, E>>,
         E: Into<BoxError>,
@@ -234,7 +236,8 @@ where
         let limits = self.run.scope.facts.interleave;
         let mut chunk_start = std::time::Instant::now();
         while let Some(item) = records.next().await {
-            let full = self.emit_queueing(&item.map_err(Into::into)?)?;
+            let record = item.map_err(|e| EmitError::Source(e.into()))?;
+            let full = self.emit_queueing(&record)?;
             n += 1;
             if full || (self.has_pending() && chunk_start.elapsed() >= limits.max_time) {
                 self.run_children().await?;
@@ -248,24 +251,32 @@ where
         !self.pending().is_empty()
     }
 
-    /// Emits only the records at or after the bookmark the sync started from, and advances the
-    /// bookmark (the full-request-incremental-emit pattern: for APIs that return everything).
-    /// Returns how many were emitted; the others are counted as `filtered`.
-    pub fn emit_newer<I: IntoIterator<Item = R>>(&self, records: I) -> Result<u64, EmitError> {
+    /// Like [`emit_stream`](Self::emit_stream), emitting only the records at or after where the
+    /// sync started ([`replication_start`](Self::replication_start): the bookmark, or on a first
+    /// run the config's `start_date`) and advancing the bookmark: the
+    /// full-request-incremental-emit pattern, for APIs that return everything (burler-http's
+    /// record streams plug straight in). Returns how many were emitted; the others are counted as
+    /// `filtered`. A stream whose every sync filters so declares
+    /// [`Stream::filter_older_than_bookmark`](crate::Stream::filter_older_than_bookmark) instead.
+    pub async fn emit_newer<S, E>(&self, records: S) -> Result<u64, EmitError>
+    where
+        S: FutStream<Item = Result<R, E>>,
+        E: Into<BoxError>,
+    {
         let (before, was) = {
             let mut w = self.writer();
             (w.stats().emitted, w.book_mut().set_filter_older(true))
         };
-        let result = records.into_iter().try_for_each(|r| self.emit_ref(&r));
+        let result = self.emit_stream(records).await;
         let mut w = self.writer();
         w.book_mut().set_filter_older(was);
-        result.map(|()| w.stats().emitted - before)
+        result.map(|_| w.stats().emitted - before)
     }
 
     /// Runs the sub-streams for every record emitted since they last ran. Called by the framework
     /// between chunks of [`emit_stream`](Self::emit_stream), when the queue of child contexts is
     /// full, and when the sync function returns.
-    pub async fn run_children(&self) -> SyncResult {
+    pub async fn run_children(&self) -> Result<(), EmitError> {
         let (tasks, mark) = {
             let mut writer = self.writer();
             let tasks = std::mem::take(&mut *self.pending());
@@ -282,7 +293,11 @@ where
             .tree
             .clone()
             .run_children(&self.run.scope.facts.name, tasks)
-            .await?;
+            .await
+            .map_err(|e| EmitError::Children {
+                stream: self.stream_name().to_owned(),
+                message: e.to_string(),
+            })?;
         if !done.failed.is_empty() {
             self.run
                 .scope
@@ -314,12 +329,7 @@ where
                 message: "use emit_stream: emit cannot run sub-streams on this runtime".into(),
             });
         }
-        tokio::task::block_in_place(|| handle.block_on(self.run_children())).map_err(|e| {
-            EmitError::Children {
-                stream: self.stream_name().to_owned(),
-                message: e.to_string(),
-            }
-        })
+        tokio::task::block_in_place(|| handle.block_on(self.run_children()))
     }
 
     /// Emits a record to another stream declared in [`Stream::emits_to`](crate::Stream::emits_to)
@@ -361,12 +371,13 @@ where
         Ok(())
     }
 
-    /// Starts a FULL_TABLE scope by hand (`with full_table():`): records emitted until
-    /// [`FullTableScope::finish`] carry a table version, and finishing emits ACTIVATE_VERSION.
-    /// Dropping the scope unfinished keeps the version in the state, so the next run resumes it.
-    pub fn full_table(&self) -> Result<FullTableScope, EmitError> {
+    /// Starts a table version by hand, for a sync that drives its own versions (a stream declared
+    /// `.full_table()` gets one per run without this): records emitted until
+    /// [`TableVersion::finish`] carry it, and finishing emits ACTIVATE_VERSION. Dropping it
+    /// unfinished keeps the version in the state, so the next run resumes it.
+    pub fn begin_table_version(&self) -> Result<TableVersion, EmitError> {
         let version = self.writer().begin_version()?;
-        Ok(FullTableScope {
+        Ok(TableVersion {
             writer: self.run.scope.writer.clone(),
             version,
         })
@@ -389,15 +400,15 @@ fn default_child_context<R: Serialize>(
     ))
 }
 
-/// A FULL_TABLE sync in progress, started with [`SyncContext::full_table`].
+/// A table version in progress, started with [`SyncContext::begin_table_version`].
 #[derive(Debug)]
 #[must_use = "call finish() once every record is emitted, or the version stays open"]
-pub struct FullTableScope {
+pub struct TableVersion {
     writer: Arc<Mutex<Writer>>,
     version: i64,
 }
 
-impl FullTableScope {
+impl TableVersion {
     /// The table version records carry.
     pub fn version(&self) -> i64 {
         self.version

@@ -15,6 +15,8 @@ use crate::writer::RecordHook;
 pub(crate) type ConfigParse<C> = Arc<dyn Fn(Map<String, Value>) -> Result<C, String> + Send + Sync>;
 pub(crate) type ConfigCheck<C> = Arc<dyn Fn(&C) -> Result<(), Vec<String>> + Send + Sync>;
 pub(crate) type ClientFactory<C, K> = Arc<dyn Fn(&C) -> Result<K, BoxError> + Send + Sync>;
+pub(crate) type StartDateOf<C> =
+    Arc<dyn Fn(&C) -> Option<chrono::DateTime<chrono::Utc>> + Send + Sync>;
 
 /// Everything a [`Tap`](crate::Tap) declares: what the runner runs.
 pub(crate) struct TapDef<C, K> {
@@ -24,6 +26,10 @@ pub(crate) struct TapDef<C, K> {
     pub(crate) config_schema: Option<Value>,
     pub(crate) secrets: Vec<String>,
     pub(crate) config_parse: ConfigParse<C>,
+    /// The config's `start_date` (its [`TapConfig`](crate::TapConfig) impl).
+    pub(crate) start_date_of: StartDateOf<C>,
+    /// The config is a typed struct (else an untyped `Value`).
+    pub(crate) typed_config: bool,
     pub(crate) config_checks: Vec<ConfigCheck<C>>,
     pub(crate) client: ClientFactory<C, K>,
     /// Every stream, sub-streams after their parents, each knowing its parent.
@@ -38,6 +44,13 @@ pub(crate) struct TapDef<C, K> {
 
 /// Checks stream names are unique and every `after`/`emits_to` names a stream, without cycles.
 pub(crate) fn check<C, K>(streams: &[BoxedStream<C, K>]) -> Result<(), Error> {
+    let declared: Vec<&str> = streams
+        .iter()
+        .flat_map(|s| s.spec.errors.iter().map(String::as_str))
+        .collect();
+    if !declared.is_empty() {
+        return Err(Error::Definition(declared.join("; ")));
+    }
     let mut names = HashSet::new();
     for s in streams {
         if !names.insert(s.spec.name.as_str()) {

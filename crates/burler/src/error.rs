@@ -91,9 +91,13 @@ pub enum Error {
     },
 }
 
-/// An error raised while emitting a record.
+/// An error of the `emit` family of [`SyncContext`](crate::SyncContext) (and of the other context
+/// calls that write output). `?` turns it into the sync function's [`BoxError`].
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
+    /// The source of an async record stream failed (e.g. an HTTP error), shown as it is.
+    #[error(transparent)]
+    Source(BoxError),
     /// `emit_to` named a stream the tap does not declare.
     #[error("emit to unknown stream `{0}`")]
     UnknownStream(String),

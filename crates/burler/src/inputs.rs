@@ -38,18 +38,14 @@ pub(crate) fn load_config<C, K>(
             return Err(invalid(problems));
         }
     }
-    let start_date = match merged.get("start_date") {
-        Some(Value::String(s)) => Some(
-            parse_datetime(s)
-                .ok_or_else(|| {
-                    invalid(vec![
-                        "key `start_date` must be an RFC 3339 date-time".into(),
-                    ])
-                })?
-                .with_timezone(&Utc),
-        ),
-        _ => None,
-    };
+    if !tap.typed_config
+        && let Some(Value::String(s)) = merged.get("start_date")
+        && parse_datetime(s).is_none()
+    {
+        // An untyped config has no types: its `start_date` is checked by name.
+        let problem = "key `start_date` must be an RFC 3339 date-time, e.g. 2024-01-01T00:00:00Z";
+        return Err(invalid(vec![problem.into()]));
+    }
     let config =
         (tap.config_parse)(merged).map_err(|e| invalid(vec![crate::config::redact_quoted(&e)]))?;
     let problems: Vec<String> = tap
@@ -61,6 +57,7 @@ pub(crate) fn load_config<C, K>(
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
+    let start_date = (tap.start_date_of)(&config);
     Ok((config, start_date))
 }
 

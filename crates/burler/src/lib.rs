@@ -7,12 +7,11 @@
 //!
 //! ```no_run
 //! use burler::prelude::*;
-//! use serde::{Deserialize, Serialize};
 //!
-//! #[derive(Deserialize, schemars::JsonSchema)]
-//! struct Config { start_date: Option<String> }
+//! #[burler::config]
+//! struct Config { start_date: Option<StartDate> }
 //!
-//! #[derive(Serialize, schemars::JsonSchema)]
+//! #[burler::record]
 //! struct Order { id: u64, updated_at: String }
 //!
 //! type Ctx<R> = SyncContext<R, Config>;
@@ -38,39 +37,45 @@
 //! }
 //! ```
 
-pub mod about;
-pub mod bookmark;
-pub mod cli;
+mod about;
+mod bookmark;
+mod cli;
 mod config;
-pub mod context;
+mod context;
 mod definition;
 mod discover;
 mod engine;
-pub mod error;
+mod error;
 mod inputs;
 mod ledger;
-pub mod logging;
+mod logging;
 mod output;
-pub mod patterns;
+mod patterns;
 mod plan;
-pub mod report;
+mod report;
 mod runner;
 mod scope;
-pub mod stream;
+mod stream;
 mod sync;
-pub mod tap;
+mod tap;
+mod tap_config;
 mod verify;
 mod writer;
 
+pub use about::CAPABILITIES;
 pub use bookmark::{BookmarkStrategy, BookmarkValue};
+pub use burler_macros::{config, record};
 pub use cli::AboutFormat;
-pub use context::{FullTableScope, SyncContext};
+pub use context::{SyncContext, TableVersion};
 pub use error::{BoxError, EmitError, Error, SyncResult};
+pub use logging::init as init_logging;
 pub use output::CaptureBuffer;
+pub use patterns::{Window, WindowOptions, date_windows, sync_windows};
 pub use report::{RunOutcome, RunReport, StreamReport};
 pub use scope::Interleave;
 pub use stream::{BoxedStream, RetryScope, Stream};
 pub use tap::Tap;
+pub use tap_config::{IntoStartDate, StartDate, TapConfig};
 pub use writer::{RecordHook, StreamStats};
 
 /// The protocol crate, re-exported for authors who need messages, catalogs or state directly.
@@ -80,10 +85,27 @@ pub use burler_singer as singer;
 /// record conformance, schema inference.
 pub use burler_schema as schema;
 
+/// serde, as burler uses it: `#[burler::record]` and `#[burler::config]` derive through it, so a
+/// tap's `Cargo.toml` needs only `burler`.
+pub use serde;
+
+/// serde_json, as burler uses it (`Value`, `json!`).
+pub use serde_json;
+
+/// schemars, as burler uses it (record and config schemas).
+pub use schemars;
+
+/// chrono, as burler uses it (date-time fields and bookmarks).
+pub use chrono;
+
+/// futures, as burler uses it (`emit_stream` takes a `futures::Stream`).
+pub use futures;
+
 /// What a tap author needs, in one import: `use burler::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        BookmarkStrategy, BoxError, BoxedStream, EmitError, Stream, SyncContext, SyncResult, Tap,
+        BookmarkStrategy, BoxError, BoxedStream, EmitError, StartDate, Stream, SyncContext,
+        SyncResult, Tap, TapConfig,
     };
     pub use burler_schema::ViolationPolicy;
     pub use burler_singer::{Inclusion, NodeMetadata, SchemaNode};

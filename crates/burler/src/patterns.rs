@@ -5,11 +5,11 @@
 //! an interrupted run resumes at the first unfinished window.
 //!
 //! ```
-//! use burler::patterns::date_windows;
-//! use chrono::{TimeZone, Utc};
+//! use burler::date_windows;
+//! use burler::chrono::{TimeZone, Utc};
 //! let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
 //! let end = Utc.with_ymd_and_hms(2024, 1, 3, 12, 0, 0).unwrap();
-//! let windows = date_windows(start, end, chrono::Duration::days(1));
+//! let windows = date_windows(start, end, burler::chrono::Duration::days(1));
 //! assert_eq!(windows.len(), 3);
 //! assert_eq!(windows[2].end, end);
 //! ```

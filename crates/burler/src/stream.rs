@@ -107,6 +107,8 @@ pub(crate) struct StreamSpec<C> {
     /// `Some`: a sub-stream keeps a bookmark per parent, keyed by these context keys (all when
     /// empty); `None`: one bookmark safe for every parent.
     pub(crate) per_parent: Option<Vec<String>>,
+    /// Declarations that do not fit together, reported at startup.
+    pub(crate) errors: Vec<String>,
 }
 
 /// A stream: its schema, keys, replication, and the function that syncs it.
@@ -171,6 +173,7 @@ where
                 rollup: false,
                 lookback: None,
                 per_parent: None,
+                errors: Vec::new(),
             },
             bookmark_fn: None,
             sync: None,
@@ -224,17 +227,15 @@ where
         self
     }
 
-    /// INCREMENTAL replication with the bookmark computed from each record (the seed's `@tap.bookmark`).
-    ///
-    /// Use with [`incremental`](Self::incremental) to also declare the key in the catalog.
+    /// Computes each record's bookmark value from the record, instead of reading the replication
+    /// key field. Only for a stream declared [`incremental`](Self::incremental) (the key still
+    /// names the field in the catalog) or [`log_based`](Self::log_based); on any other stream it is
+    /// a startup error, since a FULL_TABLE stream keeps no bookmark.
     pub fn bookmark<F, V>(mut self, f: F) -> Self
     where
         F: Fn(&R) -> V + Send + Sync + 'static,
         V: Into<Value>,
     {
-        if self.spec.replication == Replication::FullTable {
-            self.spec.replication = Replication::Incremental { key: None };
-        }
         self.bookmark_fn = Some(Arc::new(move |r| f(r).into()));
         self
     }
@@ -251,25 +252,15 @@ where
         self
     }
 
-    /// Writes the bookmark into a STATE after every `n` records (default 10,000).
-    pub fn bookmark_every(mut self, n: u64) -> Self {
-        self.spec.strategy = BookmarkStrategy::EveryN(n.max(1));
-        self
-    }
-
-    /// Writes the bookmark into a STATE at most once per `interval`.
-    pub fn bookmark_interval(mut self, interval: Duration) -> Self {
-        self.spec.strategy = BookmarkStrategy::Every(interval);
-        self
-    }
-
-    /// Writes the bookmark only when the stream ends.
-    pub fn bookmark_at_end(mut self) -> Self {
-        self.spec.strategy = BookmarkStrategy::EndOfSync;
-        self
-    }
-
-    /// Sets the bookmark strategy.
+    /// When the bookmark is written into a STATE: every `n` records (the default, 10,000), at
+    /// most once per interval, or only at the end.
+    ///
+    /// ```
+    /// use burler::prelude::*;
+    /// let s: Stream<burler::serde_json::Value, burler::serde_json::Value, ()> =
+    ///     Stream::new("orders").incremental("updated_at").bookmark_strategy(BookmarkStrategy::Records(500));
+    /// # let _ = s;
+    /// ```
     pub fn bookmark_strategy(mut self, strategy: BookmarkStrategy) -> Self {
         self.spec.strategy = strategy;
         self
@@ -282,8 +273,9 @@ where
         self
     }
 
-    /// Drops records older than the bookmark the sync started from (the default emits them:
-    /// at-least-once). Dropped records are counted as `filtered` in the run report.
+    /// Drops records older than where the sync started — the bookmark, or on a first run the
+    /// config's `start_date` — (the default emits them: at-least-once). Dropped records are
+    /// counted as `filtered` in the run report.
     pub fn filter_older_than_bookmark(mut self) -> Self {
         self.spec.filter_older = true;
         self
@@ -365,23 +357,28 @@ where
     where
         F: Fn(&BoxError) -> bool + Send + Sync + 'static,
     {
+        let setup = self.spec.retry.take().and_then(|r| r.setup);
         self.spec.retry = Some(RetrySync {
             predicate: Arc::new(predicate),
             max_tries: max_tries.max(1),
-            setup: None,
+            setup,
         });
         self
     }
 
-    /// A hook run before each retry of [`retry_sync_on`](Self::retry_sync_on): it may override the
-    /// bookmark the retry starts from (e.g. reset it).
+    /// A hook run before each retry of [`retry_sync_on`](Self::retry_sync_on) (declared before or
+    /// after it): it may override the bookmark the retry starts from (e.g. reset it). Without
+    /// `retry_sync_on` it is a startup error.
     pub fn on_retry<F>(mut self, setup: F) -> Self
     where
         F: Fn(&mut RetryScope) + Send + Sync + 'static,
     {
-        if let Some(retry) = &mut self.spec.retry {
-            retry.setup = Some(Arc::new(setup));
-        }
+        let retry = self.spec.retry.get_or_insert_with(|| RetrySync {
+            predicate: Arc::new(|_| false),
+            max_tries: 0,
+            setup: None,
+        });
+        retry.setup = Some(Arc::new(setup));
         self
     }
 
@@ -391,7 +388,7 @@ where
         self
     }
 
-    /// Adds a child stream (the seed's `stream("thing").substream("child")`): for every record of
+    /// Adds a child stream: for every record of
     /// this stream, the child's sync runs with [`SyncContext::parent`] set to the record's child
     /// context (see [`child_context`](Self::child_context)). The children of the records read so far
     /// run before this stream's bookmark moves past them, so a resumed run loses no child. The child
@@ -458,7 +455,7 @@ where
     }
 
     /// Starts each (partition's) sync this much before the stored date-time bookmark, to catch
-    /// changes made while the previous run was reading (the seed's child lookback window).
+    /// changes made while the previous run was reading.
     pub fn lookback(mut self, window: Duration) -> Self {
         self.spec.lookback = Some(window);
         self
@@ -504,6 +501,16 @@ where
 {
     fn from(stream: Stream<R, C, K>) -> Self {
         let mut spec = stream.spec;
+        let name = spec.name.clone();
+        if stream.bookmark_fn.is_some() && spec.replication == Replication::FullTable {
+            let e =
+                format!("stream `{name}`: .bookmark(f) needs .incremental(key) or .log_based()");
+            spec.errors.push(e);
+        }
+        if spec.retry.as_ref().is_some_and(|r| r.max_tries == 0) {
+            let e = format!("stream `{name}`: .on_retry(f) needs .retry_sync_on(predicate, tries)");
+            spec.errors.push(e);
+        }
         spec.children = stream
             .children
             .iter()
@@ -532,7 +539,7 @@ where
     K: Send + Sync + 'static,
 {
     /// Erases the record type, so streams of different record types fit in one list
-    /// (the seed's "load streams from a module": `pub fn streams() -> Vec<BoxedStream<C, K>>`).
+    /// (to load streams from a module: `pub fn streams() -> Vec<BoxedStream<C, K>>`).
     pub fn boxed(self) -> BoxedStream<C, K> {
         self.into()
     }

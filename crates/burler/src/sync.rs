@@ -68,7 +68,7 @@ where
         Box::pin(async move {
             sync(ctx.clone()).await?;
             // Children of the records read last run before the parent's sync counts as done.
-            ctx.run_children().await
+            ctx.run_children().await.map_err(Into::into)
         })
     }
 

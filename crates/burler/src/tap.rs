@@ -10,26 +10,27 @@ use serde_json::{Map, Value};
 
 use burler_schema::ViolationPolicy;
 
-use crate::definition::{ClientFactory, ConfigParse, TapDef};
+use crate::definition::{ClientFactory, ConfigParse, StartDateOf, TapDef};
 use crate::error::BoxError;
 use crate::report::RunOutcome;
 use crate::stream::BoxedStream;
+use crate::tap_config::TapConfig;
 
 /// A Singer tap: its name, config spec, client, streams and run options.
 ///
 /// ```no_run
 /// use burler::prelude::*;
 ///
-/// #[derive(serde::Deserialize, schemars::JsonSchema)]
-/// struct Config { start_date: Option<String> }
+/// #[burler::config]
+/// struct Config { start_date: Option<StartDate> }
 ///
 /// fn main() -> std::process::ExitCode {
 ///     Tap::new("tap-example")
 ///         .config::<Config>()
-///         .stream(Stream::new("numbers").schema(serde_json::json!({
+///         .stream(Stream::new("numbers").schema(burler::serde_json::json!({
 ///             "type": "object", "properties": {"n": {"type": "integer"}}
-///         })).sync(|ctx: SyncContext<serde_json::Value, Config>| async move {
-///             for n in 0..3 { ctx.emit(serde_json::json!({"n": n}))?; }
+///         })).sync(|ctx: SyncContext<burler::serde_json::Value, Config>| async move {
+///             for n in 0..3 { ctx.emit(burler::serde_json::json!({"n": n}))?; }
 ///             Ok(())
 ///         }))
 ///         .run()
@@ -50,6 +51,8 @@ impl Tap<Value, ()> {
                 config_schema: None,
                 secrets: Vec::new(),
                 config_parse: Arc::new(|map| Ok(Value::Object(map))),
+                start_date_of: Arc::new(|config: &Value| config.start_date()),
+                typed_config: false,
                 config_checks: Vec::new(),
                 client: Arc::new(|_| Ok(())),
                 streams: Vec::new(),
@@ -64,11 +67,13 @@ impl Tap<Value, ()> {
     }
 
     /// Types the config: `C`'s JSON Schema (schemars) is the spec that validates `--config` and is
-    /// shown by `--about`. Mark secret fields with `#[schemars(extend("secret" = true))]` or
-    /// [`secret`](Self::secret). Call before adding streams.
+    /// shown by `--about`, and its [`TapConfig`] impl says what the framework reads from it (the
+    /// `start_date`); `#[burler::config]` gives both. Mark secret fields with
+    /// `#[schemars(extend("secret" = true))]` or [`secret`](Self::secret). Call before adding
+    /// streams and validation functions.
     pub fn config<C>(self) -> Tap<C, ()>
     where
-        C: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+        C: DeserializeOwned + schemars::JsonSchema + TapConfig + Send + Sync + 'static,
     {
         let schema = burler_schema::for_type::<C>();
         let early_checks = !self.def.config_checks.is_empty();
@@ -77,8 +82,10 @@ impl Tap<Value, ()> {
                 serde_json::from_value::<C>(Value::Object(map)).map_err(|e| e.to_string())
             }),
             Arc::new(|_| Ok(())),
+            Arc::new(|config: &C| config.start_date()),
         );
         tap.def.config_schema = Some(schema);
+        tap.def.typed_config = true;
         if early_checks {
             tap.def.definition_errors.push(
                 ".validate_config must come after .config(): checks of the untyped config would be dropped"
@@ -136,10 +143,13 @@ impl<C: Send + Sync + 'static> Tap<C, ()> {
         K: Send + Sync + 'static,
     {
         let parse = self.def.config_parse.clone();
+        let start_date_of = self.def.start_date_of.clone();
         let checks = self.def.config_checks.clone();
-        let mut tap: Tap<C, K> =
-            self.retype(parse, Arc::new(move |c| factory(c).map_err(Into::into)));
+        let typed = self.def.typed_config;
+        let client = Arc::new(move |c: &C| factory(c).map_err(Into::into));
+        let mut tap: Tap<C, K> = self.retype(parse, client, start_date_of);
         tap.def.config_checks = checks;
+        tap.def.typed_config = typed;
         tap
     }
 }
@@ -147,7 +157,12 @@ impl<C: Send + Sync + 'static> Tap<C, ()> {
 impl<C, K> Tap<C, K> {
     /// Moves every setting into a tap of other types. Streams are typed by `C` and `K`, so they cannot
     /// follow: adding them before `.config()`/`.client()` is reported as a definition error.
-    fn retype<C2, K2>(self, parse: ConfigParse<C2>, client: ClientFactory<C2, K2>) -> Tap<C2, K2> {
+    fn retype<C2, K2>(
+        self,
+        parse: ConfigParse<C2>,
+        client: ClientFactory<C2, K2>,
+        start_date_of: StartDateOf<C2>,
+    ) -> Tap<C2, K2> {
         let old = self.def;
         let mut errors = old.definition_errors;
         if !old.streams.is_empty() {
@@ -161,6 +176,8 @@ impl<C, K> Tap<C, K> {
                 config_schema: old.config_schema,
                 secrets: old.secrets,
                 config_parse: parse,
+                start_date_of,
+                typed_config: false,
                 config_checks: Vec::new(),
                 client,
                 streams: Vec::new(),

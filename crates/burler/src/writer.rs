@@ -417,8 +417,8 @@ impl Writer {
     fn cadence_due(&self) -> bool {
         match self.strategy {
             BookmarkStrategy::EndOfSync => false,
-            BookmarkStrategy::EveryN(n) => self.since_commit >= n,
-            BookmarkStrategy::Every(interval) => {
+            BookmarkStrategy::Records(n) => self.since_commit >= n.max(1),
+            BookmarkStrategy::Interval(interval) => {
                 self.since_commit > 0 && self.last_commit.elapsed() >= interval
             }
         }

@@ -13,7 +13,7 @@ fn paged(name: &str) -> Stream<Value, Value, ()> {
         .schema(event_schema())
         .key(["id"])
         .incremental("updated_at")
-        .bookmark_every(7)
+        .bookmark_strategy(BookmarkStrategy::Records(7))
         .sync(|ctx: SyncContext<Value>| async move {
             for page in events(60, 0).chunks(10) {
                 tokio::time::sleep(Duration::from_millis(5)).await;

@@ -6,7 +6,7 @@ use burler::prelude::*;
 use common::*;
 use serde_json::{Value, json};
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[burler::config]
 struct Config {
     region: String,
     page_size: u32,
@@ -20,7 +20,7 @@ type Ctx<R> = SyncContext<R, Config, Client>;
 
 async fn sync_regions(ctx: Ctx<Value>) -> SyncResult {
     let meta_selected = ctx
-        .stream_metadata()
+        .metadata()
         .root()
         .and_then(|m| m.get("selected"))
         .cloned()
@@ -181,7 +181,7 @@ fn custom_state_values_and_explicit_bookmarks() {
     let st = f.json("s.json", &state);
     let tap2 = Tap::new("t").stream(Stream::new("log").schema(json!({})).log_based().sync(
         |ctx: SyncContext<Value>| async move {
-            assert_eq!(ctx.bookmark(), Some(&json!(100)));
+            assert_eq!(ctx.replication_start(), Some(json!(100)));
             Ok(())
         },
     ));
@@ -189,7 +189,7 @@ fn custom_state_values_and_explicit_bookmarks() {
     assert_eq!(out.exit_code, 0);
 }
 
-/// The seed's "load streams from a module": a function returning boxed streams of any record type.
+/// Streams loaded from a module: a function returning boxed streams of any record type.
 mod registry {
     use burler::prelude::*;
     use serde_json::json;

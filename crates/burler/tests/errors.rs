@@ -3,8 +3,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use burler::RetryScope;
 use burler::prelude::*;
 use common::*;
 use serde_json::{Value, json};
@@ -95,7 +96,7 @@ fn retry_sync_restarts_from_the_original_bookmark() {
         .sync(move |ctx: SyncContext<Value>| {
             let (t, seen) = (t.clone(), seen.clone());
             async move {
-                seen.lock().unwrap().push(ctx.bookmark().cloned());
+                seen.lock().unwrap().push(ctx.replication_start());
                 for r in events(4, 0) {
                     ctx.emit(r)?;
                 }
@@ -140,7 +141,7 @@ fn retry_sync_gives_up_after_max_tries_and_setup_can_reset_the_bookmark() {
         .sync(move |ctx: SyncContext<Value>| {
             let s = s.clone();
             async move {
-                s.lock().unwrap().push(ctx.bookmark().cloned());
+                s.lock().unwrap().push(ctx.replication_start());
                 Err("still broken".into())
             }
         });
@@ -238,5 +239,89 @@ fn help_without_a_description_names_the_tap() {
         buf.text().starts_with("tap-x: a Singer tap\n"),
         "{}",
         buf.text()
+    );
+}
+
+fn retrying(setup_first: bool, calls: Arc<AtomicUsize>) -> Stream<Value, Value, ()> {
+    let s = Stream::new("flaky")
+        .schema(schema())
+        .key(["id"])
+        .incremental("id");
+    let predicate = |_: &BoxError| true;
+    let setup = |scope: &mut RetryScope| scope.bookmark = Some(json!(0));
+    let s = if setup_first {
+        s.on_retry(setup).retry_sync_on(predicate, 2)
+    } else {
+        s.retry_sync_on(predicate, 2).on_retry(setup)
+    };
+    s.sync(move |ctx: SyncContext<Value>| {
+        let calls = calls.clone();
+        async move {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                return Err("first try fails".into());
+            }
+            assert_eq!(
+                ctx.replication_start(),
+                Some(json!(0)),
+                "the hook's bookmark"
+            );
+            Ok(())
+        }
+    })
+}
+
+#[test]
+fn retry_settings_work_in_either_order() {
+    for setup_first in [true, false] {
+        let f = Files::new();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let tap = Tap::new("t").stream(retrying(setup_first, calls.clone()));
+        let (out, _) = run(tap, &["--config", &f.empty_config()]);
+        assert_eq!(out.exit_code, 0, "{:?}", out.error);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}
+
+#[test]
+fn declarations_that_do_not_fit_together_fail_loudly_at_startup() {
+    let f = Files::new();
+    let full_table_with_bookmark = Stream::new("a")
+        .schema(schema())
+        .bookmark(|r: &Value| r["id"].clone())
+        .sync(|_: SyncContext<Value>| async { Ok(()) });
+    let retry_hook_alone = Stream::new("b")
+        .schema(schema())
+        .on_retry(|_| {})
+        .sync(|_: SyncContext<Value>| async { Ok(()) });
+    let tap = Tap::new("t")
+        .stream(full_table_with_bookmark)
+        .stream(retry_hook_alone);
+    let (out, msgs) = run(tap, &["--config", &f.empty_config()]);
+    assert_eq!(out.exit_code, 1);
+    let e = out.error.unwrap();
+    assert!(e.contains(".bookmark(f) needs .incremental(key)"), "{e}");
+    assert!(e.contains(".on_retry(f) needs .retry_sync_on"), "{e}");
+    assert!(msgs.is_empty());
+
+    #[burler::config]
+    struct Config {
+        #[allow(dead_code)]
+        n: u32,
+    }
+    let checks_first = Tap::new("t")
+        .validate_config(|_: &Value| Ok(()))
+        .config::<Config>()
+        .stream(
+            Stream::new("s")
+                .schema(schema())
+                .sync(|_: SyncContext<Value, Config>| async { Ok(()) }),
+        );
+    let (out, _) = run(checks_first, &["--config", &f.config(json!({"n": 1}))]);
+    assert_eq!(out.exit_code, 1);
+    assert!(
+        out.error
+            .unwrap()
+            .contains(".validate_config must come after .config()")
     );
 }

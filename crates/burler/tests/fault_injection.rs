@@ -21,7 +21,7 @@ fn source(every: u64, crash_after: Option<usize>) -> Tap {
             .schema(event_schema())
             .key(["id"])
             .incremental("updated_at")
-            .bookmark_every(every)
+            .bookmark_strategy(BookmarkStrategy::Records(every))
             .sync(move |ctx: SyncContext<Value>| {
                 let data = data.clone();
                 async move {

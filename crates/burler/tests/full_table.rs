@@ -123,7 +123,7 @@ fn a_hand_driven_full_table_scope_versions_records_and_activates() {
         .incremental("updated_at")
         .sync(|ctx: SyncContext<Value>| async move {
             ctx.emit(json!({"id": 0, "updated_at": "2024-01-01T00:00:00Z"}))?;
-            let scope = ctx.full_table()?;
+            let scope = ctx.begin_table_version()?;
             for r in events(3, 0) {
                 ctx.emit(r)?;
             }

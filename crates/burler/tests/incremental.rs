@@ -123,7 +123,9 @@ fn committed_bookmark_never_passes_the_sync_start() {
 fn every_n_commits_only_bookmarks_of_written_records() {
     let f = Files::new();
     let (_, msgs) = run(
-        Tap::new("t").stream(source("events", events(23, 4), false).bookmark_every(5)),
+        Tap::new("t").stream(
+            source("events", events(23, 4), false).bookmark_strategy(BookmarkStrategy::Records(5)),
+        ),
         &["--config", &f.empty_config()],
     );
     let mut max_written: Option<String> = None;
@@ -162,7 +164,11 @@ fn unsorted_sources_commit_only_the_max_at_the_end() {
     let mut data = events(20, 0);
     data.reverse();
     let (_, msgs) = run(
-        Tap::new("t").stream(source("events", data, false).unsorted().bookmark_every(3)),
+        Tap::new("t").stream(
+            source("events", data, false)
+                .unsorted()
+                .bookmark_strategy(BookmarkStrategy::Records(3)),
+        ),
         &["--config", &f.empty_config()],
     );
     let with_bookmark: Vec<&Value> = of_type(&msgs, "STATE")
@@ -226,7 +232,8 @@ fn a_bookmark_function_replaces_the_replication_key() {
 #[test]
 fn interval_strategy_commits_on_time() {
     let f = Files::new();
-    let stream = source("events", events(5, 0), false).bookmark_interval(Duration::ZERO);
+    let stream = source("events", events(5, 0), false)
+        .bookmark_strategy(BookmarkStrategy::Interval(Duration::ZERO));
     let (_, msgs) = run(
         Tap::new("t").stream(stream),
         &["--config", &f.empty_config()],
@@ -248,7 +255,8 @@ fn interval_strategy_commits_on_time() {
 #[test]
 fn end_of_sync_strategy_commits_once() {
     let f = Files::new();
-    let stream = source("events", events(50, 0), false).bookmark_at_end();
+    let stream =
+        source("events", events(50, 0), false).bookmark_strategy(BookmarkStrategy::EndOfSync);
     let (_, msgs) = run(
         Tap::new("t").stream(stream),
         &["--config", &f.empty_config()],

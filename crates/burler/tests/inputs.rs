@@ -174,3 +174,44 @@ fn a_replication_key_that_is_not_valid_falls_back_to_the_declared_one() {
     assert_eq!(bookmark["replication_key"], "updated_at");
     assert_eq!(bookmark["replication_key_value"], "2024-01-10T00:00:00Z");
 }
+
+#[test]
+fn config_values_are_checked_by_every_keyword_and_never_printed() {
+    #[burler::config]
+    struct Config {
+        /// Requests per second.
+        requests_per_second: u32,
+        /// Where to start.
+        start_date: Option<StartDate>,
+        /// Only lower-case hosts.
+        #[schemars(regex(pattern = r"^[a-z.]+$"))]
+        host: String,
+    }
+    let f = Files::new();
+    let tap = Tap::new("t").config::<Config>().stream(
+        Stream::new("s")
+            .schema(schema())
+            .sync(|_: SyncContext<Value, Config>| async { Ok(()) }),
+    );
+    let cfg = f.config(
+        json!({"requests_per_second": -3, "start_date": "2024-01-01", "host": "EVIL_HOST"}),
+    );
+    let (out, msgs) = run(tap, &["--config", &cfg]);
+    assert_eq!(out.exit_code, 1);
+    assert!(
+        msgs.is_empty(),
+        "nothing is written before the config is good"
+    );
+    let e = out.error.unwrap();
+    for want in [
+        "key `requests_per_second` must be at least 0",
+        "key `start_date` must be an RFC 3339 date-time with an offset, e.g. 2024-01-01T00:00:00Z",
+        "key `host` must match the pattern ^[a-z.]+$",
+    ] {
+        assert!(e.contains(want), "{want} not in {e}");
+    }
+    assert!(
+        !e.contains("-3") && !e.contains("EVIL_HOST"),
+        "a value was printed: {e}"
+    );
+}

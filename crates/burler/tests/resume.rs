@@ -95,7 +95,7 @@ fn stream_of(shape: &Shape, depth: usize) -> Stream<Value, Value, ()> {
     let mut s = Stream::new(format!("level{depth}"))
         .schema(schema())
         .key(["id"])
-        .bookmark_every(level.every)
+        .bookmark_strategy(BookmarkStrategy::Records(level.every))
         .interleave(std::time::Duration::from_secs(3600), shape.interleave);
     if level.incremental {
         s = s.incremental("updated_at");

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use burler::patterns::{WindowOptions, sync_windows};
 use burler::prelude::*;
+use burler::{WindowOptions, sync_windows};
 use common::*;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -25,8 +25,10 @@ fn at(minute: u64) -> String {
 
 /// Children of `parent`: `n` records with ids parent*10+1.., honouring the start bookmark.
 fn children_of(ctx: &SyncContext<Value>, n: u64) -> Vec<Value> {
-    let parent = ctx.parent().and_then(|p| p["id"].as_u64()).unwrap_or(0);
-    let start = ctx.bookmark().and_then(|b| b.as_str().map(str::to_owned));
+    let parent = ctx.partition().and_then(|p| p["id"].as_u64()).unwrap_or(0);
+    let start = ctx
+        .replication_start()
+        .and_then(|b| b.as_str().map(str::to_owned));
     (1..=n)
         .map(|i| json!({"id": parent * 10 + i, "parent": parent, "updated_at": at(i)}))
         .filter(|r| {
@@ -293,7 +295,7 @@ fn a_crash_mid_tree_resumed_from_the_last_state_loses_nothing() {
 fn slow_parent(interleave: Duration) -> Tap {
     let child = Stream::new("child").schema(schema()).key(["id"]).sync(
         |ctx: SyncContext<Value>| async move {
-            let parent = ctx.parent().unwrap()["id"].as_u64().unwrap();
+            let parent = ctx.partition().unwrap()["id"].as_u64().unwrap();
             ctx.emit(json!({"id": parent, "parent": parent, "updated_at": at(1)}))?;
             Ok(())
         },
@@ -365,7 +367,9 @@ fn partitioned() -> Tap {
             })
             .sync(|ctx: SyncContext<Value>| async move {
                 let account = ctx.partition().unwrap()["account"].as_u64().unwrap();
-                let start = ctx.bookmark().and_then(|b| b.as_str().map(str::to_owned));
+                let start = ctx
+                    .replication_start()
+                    .and_then(|b| b.as_str().map(str::to_owned));
                 for i in 1..=account * 2 {
                     let r = json!({"id": account * 100 + i, "updated_at": at(i)});
                     if start
@@ -417,7 +421,7 @@ fn roll_up_raises_the_parent_bookmark_to_the_slowest_child() {
         .key(["id"])
         .incremental("updated_at")
         .sync(|ctx: SyncContext<Value>| async move {
-            let parent = ctx.parent().unwrap()["id"].as_u64().unwrap();
+            let parent = ctx.partition().unwrap()["id"].as_u64().unwrap();
             // Parent 1's child only got to minute 5; parent 2's to minute 9.
             let minute = if parent == 1 { 5 } else { 9 };
             ctx.emit(json!({"id": parent, "updated_at": at(minute)}))?;
@@ -462,7 +466,7 @@ fn lookback_tap(per_parent: bool, seen: Arc<Mutex<Vec<Option<Value>>>>) -> Tap {
     let child = child.sync(move |ctx: SyncContext<Value>| {
         let s = seen.clone();
         async move {
-            s.lock().unwrap().push(ctx.bookmark().cloned());
+            s.lock().unwrap().push(ctx.replication_start());
             Ok(())
         }
     });
@@ -559,8 +563,10 @@ fn full_request_incremental_emit_keeps_only_newer_records() {
         .key(["id"])
         .incremental("updated_at")
         .sync(|ctx: SyncContext<Value>| async move {
-            let everything = (1..=10).map(|i| json!({"id": i, "updated_at": at(i)}));
-            let n = ctx.emit_newer(everything)?;
+            // An API that returns everything, page by page, as burler-http's record streams do.
+            let everything =
+                (1..=10).map(|i| Ok::<_, BoxError>(json!({"id": i, "updated_at": at(i)})));
+            let n = ctx.emit_newer(futures::stream::iter(everything)).await?;
             assert_eq!(n, 4);
             Ok(())
         });
@@ -586,7 +592,7 @@ fn full_request_incremental_emit_keeps_only_newer_records() {
 fn versioned_tree(parent_incremental: bool, failing: &'static [u64], parent_fails: bool) -> Tap {
     let child = Stream::new("child").schema(schema()).key(["id"]).sync(
         move |ctx: SyncContext<Value>| async move {
-            let parent = ctx.parent().unwrap()["id"].as_u64().unwrap();
+            let parent = ctx.partition().unwrap()["id"].as_u64().unwrap();
             if failing.contains(&parent) {
                 return Err(format!("lines of {parent} are gone").into());
             }

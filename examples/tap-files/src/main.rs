@@ -9,26 +9,21 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
+use burler::chrono::{DateTime, Utc};
 use burler::prelude::*;
-use chrono::{DateTime, Utc};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use burler::serde_json;
 
 /// The tap's settings.
-#[derive(Deserialize, JsonSchema)]
+#[burler::config]
 struct Config {
     /// Directory holding `orders.jsonl` and `customers.csv`.
     data_dir: PathBuf,
-    /// Orders updated before this are not synced on a first run.
-    #[expect(
-        dead_code,
-        reason = "read by the framework: ctx.replication_start_datetime()"
-    )]
-    start_date: Option<DateTime<Utc>>,
+    /// Orders and events before this are not synced on a first run.
+    start_date: Option<StartDate>,
 }
 
 /// A line item of an order.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct Item {
     sku: String,
     quantity: u32,
@@ -36,7 +31,7 @@ struct Item {
 }
 
 /// One order, as `orders.jsonl` holds it.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct Order {
     id: u64,
     customer_id: u64,
@@ -48,7 +43,7 @@ struct Order {
 }
 
 /// One customer, as `customers.csv` holds it.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct Customer {
     id: u64,
     name: String,
@@ -58,7 +53,7 @@ struct Customer {
 }
 
 /// One event, as the files under `events/` hold them.
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct Event {
     id: String,
     kind: String,
@@ -137,7 +132,7 @@ fn main() -> std::process::ExitCode {
                 .schema_from_type()
                 .key(["id"])
                 .incremental("updated_at")
-                .bookmark_every(25)
+                .bookmark_strategy(BookmarkStrategy::Records(25))
                 .sync(sync_orders),
         )
         .stream(

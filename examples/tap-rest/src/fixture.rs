@@ -9,9 +9,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use burler::chrono::{self, DateTime, Duration, TimeZone, Utc};
+use burler::serde::Deserialize;
+use burler::serde_json::{Value, json};
 use std::sync::Arc;
 
 /// How many of each resource the generated shop has.
@@ -107,6 +107,7 @@ struct Shop {
 
 /// Query parameters of the list endpoints.
 #[derive(Deserialize)]
+#[serde(crate = "burler::serde")]
 struct ListParams {
     cursor: Option<String>,
     limit: Option<usize>,
@@ -244,9 +245,9 @@ pub fn spawn(token: &str) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burler::futures::TryStreamExt;
     use burler_http::paginate::Cursor;
     use burler_http::{BearerToken, HttpClient};
-    use futures::TryStreamExt;
 
     fn client(base: &str, token: &str) -> HttpClient {
         HttpClient::builder(base)

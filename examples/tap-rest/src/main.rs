@@ -3,32 +3,30 @@
 //! sub-stream `order_lines`. Without a `base_url` (or with `"embedded"`) it serves the demo
 //! shop of [`tap_rest::fixture`] on 127.0.0.1 itself, so it runs without network.
 
+use burler::chrono::{DateTime, SecondsFormat, Utc};
 use burler::prelude::*;
+use burler::schemars::JsonSchema;
+use burler::serde::{Serialize, de::DeserializeOwned};
 use burler_http::paginate::Cursor;
 use burler_http::{
     BearerToken, HttpClient, HttpError, RateLimitMiddleware, RetryMiddleware, RetryPolicy,
 };
-use chrono::{DateTime, SecondsFormat, Utc};
-use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The tap's settings.
-#[derive(Deserialize, JsonSchema)]
+#[burler::config]
 struct Config {
     /// API base URL, e.g. `https://shop.example.com/v1`; absent or `"embedded"` serves the demo shop.
     base_url: Option<String>,
     /// Bearer token for the API.
     api_token: String,
     /// Orders updated before this are not synced on a first run.
-    #[allow(dead_code)] // declared for validation and --about; read through ctx.start_date()
-    start_date: Option<DateTime<Utc>>,
+    start_date: Option<StartDate>,
     /// Most requests per second (default 10; 0: no limit).
     requests_per_second: Option<u32>,
 }
 
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct Customer {
     id: u64,
     name: String,
@@ -37,7 +35,7 @@ struct Customer {
     created_at: DateTime<Utc>,
 }
 
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct Order {
     id: u64,
     customer_id: u64,
@@ -46,7 +44,7 @@ struct Order {
     updated_at: DateTime<Utc>,
 }
 
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct OrderLine {
     order_id: u64,
     line_no: u32,
@@ -54,7 +52,7 @@ struct OrderLine {
     quantity: u32,
 }
 
-#[derive(Serialize, Deserialize, JsonSchema)]
+#[burler::record]
 struct Product {
     id: u64,
     sku: String,
@@ -84,7 +82,7 @@ fn list<R: DeserializeOwned + Send + 'static>(
     stream: &str,
     path: &str,
     extra: &[(&str, String)],
-) -> impl futures::Stream<Item = Result<R, HttpError>> + Send + use<R> {
+) -> impl burler::futures::Stream<Item = Result<R, HttpError>> + Send + use<R> {
     let request = client.get(path).endpoint(stream).query(&[("limit", "50")]).query(extra);
     request.paginate(Cursor::new("cursor", "meta.next_cursor")).records_at("data").records()
 }
@@ -110,9 +108,9 @@ async fn sync_orders(ctx: Ctx<Order>) -> SyncResult {
     Ok(())
 }
 
-/// The lines of the order being synced (`ctx.parent()` is `{"id": <order id>}`).
+/// The lines of the order being synced (`ctx.partition()` is `{"id": <order id>}`).
 async fn sync_order_lines(ctx: Ctx<OrderLine>) -> SyncResult {
-    let order = ctx.parent().and_then(|p| p["id"].as_u64()).ok_or("needs a parent order")?;
+    let order = ctx.partition().and_then(|p| p["id"].as_u64()).ok_or("needs a parent order")?;
     let lines = list(ctx.client(), "order_lines", &format!("orders/{order}/lines"), &[]);
     ctx.emit_stream(lines).await?;
     Ok(())
@@ -132,6 +130,11 @@ fn main() -> std::process::ExitCode {
         .client(client)
         .stream(full_table::<Customer>("customers"))
         .stream(full_table::<Product>("products"))
-        .stream(orders.bookmark_every(50).sync(sync_orders).substream(order_lines))
+        .stream(
+            orders
+                .bookmark_strategy(BookmarkStrategy::Records(50))
+                .sync(sync_orders)
+                .substream(order_lines),
+        )
         .run()
 }

@@ -10,13 +10,12 @@ mod demo;
 use std::process::ExitCode;
 
 use burler_sql::{DefaultReplication, SourceConfig, SqlTap, Sqlite, SqliteConfig};
-use schemars::JsonSchema;
-use serde::Deserialize;
 
-/// The tap's settings: the SQLite source's, and the demo switch.
-#[derive(Deserialize, JsonSchema)]
+/// The tap's settings: the SQLite source's (with its `start_date`), and the demo switch.
+#[burler::config]
 struct Config {
     #[serde(flatten)]
+    #[start_date]
     sqlite: SqliteConfig,
     /// Create and fill the demo shop database at `database` when the file does not exist.
     #[serde(default)]

@@ -181,7 +181,7 @@ async fn initial_sync<C: SourceConfig<Postgres>>(
     slot: &str,
 ) -> SyncResult {
     // Opens the table version first, so a first-ever sync activates it before anything else.
-    drop(ctx.full_table()?);
+    drop(ctx.begin_table_version()?);
     if ctx.state_value("replication_key_value").is_none() {
         let pool = &ctx.client().pool;
         let start = slot_position(pool, slot)

@@ -71,7 +71,7 @@ pub struct PostgresConfig {
     /// INCREMENTAL streams on a date or date-time key start here on their first run (RFC 3339).
     #[serde(default)]
     #[schemars(extend("format" = "date-time"))]
-    pub start_date: Option<String>,
+    pub start_date: Option<burler::StartDate>,
     /// Connections the sync may open at once (default 4).
     #[serde(default)]
     pub max_connections: Option<u32>,
@@ -83,6 +83,12 @@ pub struct PostgresConfig {
     /// LOG_BASED tables when missing, extended with the ones it lacks.
     #[serde(default)]
     pub publication: Option<String>,
+}
+
+impl burler::TapConfig for PostgresConfig {
+    fn start_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.start_date.map(|d| d.get())
+    }
 }
 
 impl SourceConfig<Postgres> for PostgresConfig {

@@ -22,7 +22,7 @@
 //! let tap = InProcessTap::new(|| {
 //!     Tap::new("tap-demo").stream(Stream::new("events")
 //!         .schema(json!({"type": "object", "properties": {"id": {"type": "integer"}}}))
-//!         .key(["id"]).bookmark_every(2)
+//!         .key(["id"]).bookmark_strategy(BookmarkStrategy::Records(2))
 //!         .sync(|ctx: SyncContext<Value>| async move {
 //!             for id in 1..=5 { ctx.emit(json!({"id": id}))?; }
 //!             Ok(())

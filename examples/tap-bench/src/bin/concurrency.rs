@@ -108,7 +108,7 @@ fn spawn_fixture(shape: Shape) -> std::io::Result<String> {
     Ok(format!("http://{addr}/"))
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
+#[burler::config]
 struct Config {
     base_url: String,
 }

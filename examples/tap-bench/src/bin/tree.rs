@@ -48,11 +48,11 @@ fn level(name: &str, every: u64) -> Stream<Value, Value, ()> {
         .schema(schema())
         .key(["id"])
         .incremental("updated_at")
-        .bookmark_every(every)
+        .bookmark_strategy(BookmarkStrategy::Records(every))
 }
 
 fn parent_id(ctx: &SyncContext<Value>) -> Option<String> {
-    ctx.parent()
+    ctx.partition()
         .and_then(|p| p["id"].as_str())
         .map(str::to_owned)
 }
