@@ -178,6 +178,7 @@ fn a_replication_key_that_is_not_valid_falls_back_to_the_declared_one() {
 #[test]
 fn config_values_are_checked_by_every_keyword_and_never_printed() {
     #[burler::config]
+    #[allow(dead_code)]
     struct Config {
         /// Requests per second.
         requests_per_second: u32,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The tap's settings.
-#[derive(Deserialize, schemars::JsonSchema)]
+#[burler::config]
 struct Config {
     /// API base URL; absent: the benchmark API is served in-process.
     base_url: Option<String>,
@@ -117,7 +117,7 @@ fn main() -> std::process::ExitCode {
                 .schema_from_type()
                 .key(["id"])
                 .incremental("updated_at")
-                .bookmark_every(10_000)
+                .bookmark_strategy(BookmarkStrategy::Records(10_000))
                 .sync(sync_events),
         )
         .run()
