@@ -17,6 +17,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use serde::Deserialize;
 
 use crate::Event;
@@ -88,7 +89,10 @@ async fn events(
     State(pages): State<Arc<Pages>>,
     Query(q): Query<EventsQuery>,
 ) -> impl IntoResponse {
-    tokio::time::sleep(pages.shape.latency).await;
+    if !pages.shape.latency.is_zero() {
+        // Even a zero sleep waits for the timer's next millisecond tick.
+        tokio::time::sleep(pages.shape.latency).await;
+    }
     let page = q.page.unwrap_or(1).max(1);
     let first_id = q
         .updated_since
@@ -137,6 +141,11 @@ pub fn spawn(shape: ApiShape, port: u16) -> std::io::Result<String> {
     std::thread::spawn(move || {
         runtime.block_on(async move {
             if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                // Without TCP_NODELAY the last segment of each page waits for the reader's
+                // delayed ACK: a few milliseconds of idle per page on loopback.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 let _ = axum::serve(listener, app).await;
             }
         });

@@ -2,9 +2,11 @@
 //! and hands them over strictly in page order through a bounded channel.
 //!
 //! The driver reserves a channel slot before it requests a page, so at most `window` pages are
-//! in flight or waiting beyond the one the caller holds: memory stays bounded however slow the
-//! caller is. Each request runs on a task of its own (decoding included), so requests overlap
-//! each other and the caller's work. Pages after the end of the data, or after an error, are
+//! in flight, decoding or waiting beyond the one the caller holds: memory stays bounded however
+//! slow the caller is. Each request runs on a task of its own (decoding included), so requests
+//! overlap each other and the caller's work. A request counts against `in_flight` only until
+//! its body is read: when page URLs are known in advance, the next request goes out while the
+//! previous page is still being decoded. Pages after the end of the data, or after an error, are
 //! aborted and never reach the caller.
 
 use super::{NextPage, Page, PageInfo, Paginator, RawPage};
@@ -20,8 +22,8 @@ use std::collections::{HashSet, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{self, OwnedPermit, Receiver, Sender};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Everything the driver and its fetch tasks share.
 pub(crate) struct Plan {
@@ -111,17 +113,22 @@ impl Decode for RawPage {
     }
 }
 
-/// Requests one page and decodes it; a body whose JSON ends early is requested again.
+/// Requests one page and decodes it; a body whose JSON ends early is requested again. The
+/// network permit is given back once the body is read, before decoding.
 async fn fetch<P: Decode>(
     plan: Arc<Plan>,
     target: NextPage,
     number: u64,
+    network: OwnedSemaphorePermit,
 ) -> Result<(P, Bytes), HttpError> {
     let mut refetches = 0;
+    let mut network = Some(network);
     loop {
         let request = plan.request_for(&target)?;
         let method = request.method().clone();
-        let response = plan.client.execute(request).await?.error_for_status()?;
+        let response = plan.client.execute(request).await;
+        drop(network.take());
+        let response = response?.error_for_status()?;
         let (url, status, headers, body) = response.into_parts();
         match P::decode(&plan.shape, &body) {
             Ok((content, values)) => {
@@ -187,6 +194,14 @@ impl<P> Flight<P> {
 /// The caller went away: stop.
 struct Closed;
 
+/// What the driver waited for.
+enum Event<P> {
+    /// The oldest page request finished.
+    Done(Result<(P, Bytes), HttpError>),
+    /// A request slot on the network came free.
+    Network(OwnedSemaphorePermit),
+}
+
 /// Requests pages in order, up to the window, and hands them over in order.
 struct Driver<P> {
     plan: Arc<Plan>,
@@ -199,11 +214,16 @@ struct Driver<P> {
     previous: Option<Bytes>,
     ended: bool,
     demand: Option<Arc<Semaphore>>,
+    /// Requests on the network at once (`in_flight` permits), held until a body is read.
+    network: Arc<Semaphore>,
+    /// A network permit taken while waiting, for the next request.
+    spare: Option<OwnedSemaphorePermit>,
 }
 
 impl<P: Decode> Driver<P> {
     fn new(plan: Arc<Plan>, demand: Option<Arc<Semaphore>>) -> Self {
         let predictable = plan.paginator.page_url(&plan.first, 1).is_some();
+        let plan_in_flight = plan.in_flight.max(1);
         Self {
             next: Some(NextPage::new(plan.first.clone())),
             plan,
@@ -215,6 +235,8 @@ impl<P: Decode> Driver<P> {
             previous: None,
             ended: false,
             demand,
+            network: Arc::new(Semaphore::new(plan_in_flight)),
+            spare: None,
         }
     }
 
@@ -223,10 +245,26 @@ impl<P: Decode> Driver<P> {
             if self.issue(&tx).await.is_err() {
                 return;
             }
-            let Some(mut flight) = self.queue.pop_front() else {
+            let waits_for_network = self.can_issue() && self.spare.is_none();
+            let network = self.network.clone();
+            let Some(front) = self.queue.front_mut() else {
                 return;
             };
-            let outcome = flight.join().await;
+            let event = tokio::select! {
+                biased;
+                outcome = front.join() => Event::Done(outcome),
+                Ok(permit) = network.acquire_owned(), if waits_for_network => Event::Network(permit),
+            };
+            let outcome = match event {
+                Event::Network(permit) => {
+                    self.spare = Some(permit);
+                    continue;
+                }
+                Event::Done(outcome) => outcome,
+            };
+            let Some(flight) = self.queue.pop_front() else {
+                return;
+            };
             let result = outcome.and_then(|(page, body)| self.accept(page, body, &flight));
             let failed = result.is_err();
             flight.permit.send(result);
@@ -238,20 +276,31 @@ impl<P: Decode> Driver<P> {
         }
     }
 
+    /// Whether another page may be requested now (a network slot aside).
     fn can_issue(&self) -> bool {
         if self.ended {
             return false;
         }
         if self.predictable {
-            self.queue.len() < self.plan.in_flight.max(1)
+            self.queue.len() < self.plan.window()
                 && self.page_count.is_none_or(|count| self.issued < count)
         } else {
             self.queue.is_empty() && self.next.is_some()
         }
     }
 
+    /// A network slot, if one is free now.
+    fn network_slot(&mut self) -> Option<OwnedSemaphorePermit> {
+        self.spare
+            .take()
+            .or_else(|| self.network.clone().try_acquire_owned().ok())
+    }
+
     async fn issue(&mut self, tx: &Sender<Result<P, HttpError>>) -> Result<(), Closed> {
         while self.can_issue() {
+            let Some(network) = self.network_slot() else {
+                return Ok(());
+            };
             if let Some(demand) = &self.demand {
                 demand.acquire().await.map_err(|_| Closed)?.forget();
             }
@@ -274,6 +323,7 @@ impl<P: Decode> Driver<P> {
                 self.plan.clone(),
                 target,
                 self.issued,
+                network,
             )));
             self.queue.push_back(Flight {
                 permit,
