@@ -19,6 +19,8 @@
 #   BURLER_VENVS, PYTHON   where the venv lives and which Python builds it (as bench/compare.sh)
 #   CARGO_TARGET_DIR       where cargo builds (default: the workspace's target/)
 #
+# The `limit` row (examples/tap-bench, bin limit: the same records generated and written as RECORD
+# lines with serde_json, no HTTP) is the ceiling for any tap that writes Singer output.
 # Every reader writes to /dev/null. Record counts are checked: the readers print theirs, the
 # burler tap's RECORD lines are counted in one extra run, tap-rest-api-msdk's from its
 # record_count metric.
@@ -93,7 +95,7 @@ check_count() {
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-declare -a NAMES=(raw python msdk seq pipelined pipelined2 inflight)
+declare -a NAMES=(raw limit python msdk seq pipelined pipelined2 inflight)
 declare -A LABEL CMDS SECS
 
 # define_readers BASE: the label and command of each reader against the API at BASE.
@@ -101,6 +103,7 @@ define_readers() {
     local base=$1
     LABEL=(
         [raw]="raw transfer (no parsing), \`http-raw\`"
+        [limit]="Singer write limit, \`limit\` (same records as RECORD lines by serde_json, no HTTP)"
         [python]="bare Python client (http.client + json.loads)"
         [msdk]="tap-rest-api-msdk $(sed -n 's/^tap-rest-api-msdk==//p' "$ROOT/bench/requirements/$MSDK.txt") (singer-sdk)"
         [seq]="burler tap, sequential (\`prefetch: 0\`)"
@@ -110,6 +113,7 @@ define_readers() {
     )
     CMDS=(
         [raw]="$BIN/http-raw $base"
+        [limit]="$BIN/limit $N"
         [python]="$PYTHON $ROOT/bench/peers/http_bare.py $base"
         [msdk]="$VENVS/$MSDK/bin/tap-rest-api-msdk --config $WORK/msdk.json"
         [seq]="$BIN/tap-bench-rest --config $(tap_config seq "$base" ', "prefetch": 0')"

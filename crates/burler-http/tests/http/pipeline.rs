@@ -228,3 +228,25 @@ async fn wait_for(done: impl Fn() -> bool) {
     }
     panic!("condition not reached in 5 s");
 }
+
+#[tokio::test]
+async fn several_page_streams_run_at_once_on_one_client() {
+    // What a tap syncing partitions or children in parallel does: one client, several streams.
+    let server = PageServer::start(120, 10, |_| ms(5)).await;
+    let client = client(&server.base);
+    let streams = (0..3).map(|i| {
+        let records = by_page_number(&client, 10)
+            .in_flight(i + 1)
+            .records::<Item>();
+        tokio::spawn(records.try_collect::<Vec<Item>>())
+    });
+    for joined in futures::future::join_all(streams).await {
+        let items = joined.unwrap().unwrap();
+        assert_eq!(ids(&items), server.all_ids());
+    }
+    assert!(
+        server.peak() >= 3,
+        "the streams overlapped: peak {}",
+        server.peak()
+    );
+}
