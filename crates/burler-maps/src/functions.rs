@@ -10,7 +10,7 @@ use cel::common::types::{
 };
 use cel::common::value::{CowVal, Val};
 use cel::{DeclarationError, Env, ExecutionError};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use md5::Digest;
 
 use crate::json_text::python_dumps;
@@ -243,24 +243,10 @@ fn today() -> CelString<'static> {
     CelString::from(Utc::now().date_naive().to_string())
 }
 
-/// ISO 8601 as Python 3.11 reads it: with or without offset (none means UTC here), `T` or a
-/// space, optional fraction, or a date alone (midnight).
+/// ISO 8601 as Python 3.11 reads it (with or without offset — none means UTC here —, `T` or a
+/// space, optional fraction, no seconds, or a date alone): the workspace's one date-time parser.
 pub(crate) fn parse_iso_datetime(text: &str) -> Option<DateTime<FixedOffset>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t);
-    }
-    let normalized = text.replacen(' ', "T", 1);
-    if let Ok(t) = DateTime::parse_from_str(&normalized, "%Y-%m-%dT%H:%M:%S%.f%:z") {
-        return Some(t);
-    }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(&normalized, format) {
-            return Some(t.and_utc().fixed_offset());
-        }
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    Some(date.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset())
+    burler_singer::datetime::parse(text.trim())
 }
 
 fn from_iso_datetime(s: &CelString<'_>) -> Result<CelTimestamp, ExecutionError> {

@@ -22,7 +22,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde_json::{Map, Number, Value};
 
 /// What to do with a value that cannot be made to conform.
@@ -647,28 +647,16 @@ fn normalize_string(format: StringFormat, s: &str) -> Option<Normalized> {
     }
 }
 
-/// The output format of date-times: RFC 3339, UTC, microseconds (`2024-01-02T03:04:05.000000Z`).
-pub fn format_date_time(dt: &DateTime<Utc>) -> String {
-    dt.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+/// The output format of date-times: RFC 3339, UTC, microseconds (`2024-01-02T03:04:05.000000Z`),
+/// the workspace's one record spelling ([`burler_singer::datetime::format_micros`]).
+fn format_date_time(dt: &DateTime<Utc>) -> String {
+    burler_singer::datetime::format_micros(&dt.fixed_offset())
 }
 
-/// Parses the date-times Singer sources send: RFC 3339 (any offset, `T` or space), without an
-/// offset (UTC), or a bare date (midnight UTC).
-pub fn parse_date_time(s: &str) -> Option<DateTime<Utc>> {
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
-        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
-            return Some(dt.with_timezone(&Utc));
-        }
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(naive.and_utc());
-        }
-    }
-    parse_ymd(s).map(|d| d.and_time(NaiveTime::MIN).and_utc())
+/// Parses the date-times Singer sources send, with the workspace's one parser
+/// ([`burler_singer::datetime::parse`]).
+fn parse_date_time(s: &str) -> Option<DateTime<Utc>> {
+    burler_singer::datetime::parse(s).map(|d| d.with_timezone(&Utc))
 }
 
 /// `YYYY-MM-DD`, exactly, as a valid date.

@@ -2,55 +2,29 @@
 //! numbers, date-times (RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`) as instants, other strings
 //! as text.
 
-use std::cmp::Ordering;
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-/// A value reduced to what it is compared as.
-#[derive(Debug, Clone, PartialEq)]
-pub enum KeyValue {
-    /// A JSON number.
-    Number(f64),
-    /// A string that reads as a date or date-time.
-    Time(DateTime<FixedOffset>),
-    /// Any other string.
-    Text(String),
-}
+/// A bookmark value as it is compared: the protocol crate's one ordering (exact integers,
+/// numbers, date-times as instants, text), shared with the framework that writes bookmarks.
+pub use burler_singer::BookmarkValue as KeyValue;
 
-impl KeyValue {
-    /// Reads a JSON value; `None` for null, booleans, arrays and objects.
-    pub fn from_json(value: &Value) -> Option<KeyValue> {
-        match value {
-            Value::Number(n) => n.as_f64().map(KeyValue::Number),
-            Value::String(s) => {
-                Some(parse_time(s).map_or_else(|| KeyValue::Text(s.clone()), KeyValue::Time))
-            }
-            _ => None,
+/// How far `later` is after `earlier`: seconds between date-times, the difference of numbers.
+/// `None` for text or mixed kinds.
+pub fn span_since(later: &KeyValue, earlier: &KeyValue) -> Option<Span> {
+    use KeyValue as K;
+    let number = |v: &KeyValue| match v {
+        K::Integer(i) => Some(*i as f64),
+        K::Float(f) => Some(*f),
+        _ => None,
+    };
+    match (later, earlier) {
+        (K::DateTime(a), K::DateTime(b)) => {
+            Some(Span::Seconds((*a - *b).num_milliseconds() as f64 / 1000.0))
         }
-    }
-
-    /// The order of two values of the same kind; `None` across kinds.
-    pub fn compare(&self, other: &KeyValue) -> Option<Ordering> {
-        match (self, other) {
-            (KeyValue::Number(a), KeyValue::Number(b)) => a.partial_cmp(b),
-            (KeyValue::Time(a), KeyValue::Time(b)) => Some(a.cmp(b)),
-            (KeyValue::Text(a), KeyValue::Text(b)) => Some(a.cmp(b)),
-            _ => None,
-        }
-    }
-
-    /// How far `self` is after `earlier`: seconds between date-times, the difference of numbers.
-    /// `None` for text or mixed kinds.
-    pub fn span_since(&self, earlier: &KeyValue) -> Option<Span> {
-        match (self, earlier) {
-            (KeyValue::Number(a), KeyValue::Number(b)) => Some(Span::Units(a - b)),
-            (KeyValue::Time(a), KeyValue::Time(b)) => {
-                Some(Span::Seconds((*a - *b).num_milliseconds() as f64 / 1000.0))
-            }
-            _ => None,
-        }
+        _ => Some(Span::Units(number(later)? - number(earlier)?)),
     }
 }
 
@@ -83,24 +57,11 @@ impl fmt::Display for Span {
     }
 }
 
-/// Compares two JSON values as bookmark values; `None` when they cannot be ordered.
-pub fn compare_json(a: &Value, b: &Value) -> Option<Ordering> {
-    KeyValue::from_json(a)?.compare(&KeyValue::from_json(b)?)
-}
+pub use burler_singer::compare_json;
 
-/// Parses the date and date-time spellings taps use.
+/// Parses the date and date-time spellings taps use (the workspace's one parser).
 pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t);
-    }
-    let utc = FixedOffset::east_opt(0)?;
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-            return t.and_local_timezone(utc).single();
-        }
-    }
-    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    date.and_hms_opt(0, 0, 0)?.and_local_timezone(utc).single()
+    burler_singer::datetime::parse(s)
 }
 
 /// A value by field name, or by a dotted path (`address.city`) when no field has that name.
@@ -115,6 +76,7 @@ pub fn lookup<'a>(record: &'a Value, key: &str) -> Option<&'a Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::cmp::Ordering;
 
     #[test]
     fn times_compare_as_instants_across_spellings() {
@@ -141,14 +103,30 @@ mod tests {
     fn spans_are_in_seconds_or_units() {
         let later = KeyValue::from_json(&json!("2024-01-02T00:00:00Z")).unwrap();
         let earlier = KeyValue::from_json(&json!("2024-01-01")).unwrap();
-        assert_eq!(later.span_since(&earlier), Some(Span::Seconds(86_400.0)));
-        assert_eq!(later.span_since(&earlier).unwrap().to_string(), "1.0 days");
+        assert_eq!(span_since(&later, &earlier), Some(Span::Seconds(86_400.0)));
+        assert_eq!(
+            span_since(&later, &earlier).unwrap().to_string(),
+            "1.0 days"
+        );
         let n = KeyValue::from_json(&json!(15)).unwrap();
         assert_eq!(
-            n.span_since(&KeyValue::Number(5.0)),
+            span_since(&n, &KeyValue::Float(5.0)),
             Some(Span::Units(10.0))
         );
-        assert_eq!(n.span_since(&earlier), None);
+        assert_eq!(span_since(&n, &earlier), None);
+    }
+
+    #[test]
+    fn integer_ids_past_two_to_the_53_keep_their_order() {
+        let (a, b) = (
+            json!(9_007_199_254_740_993_u64),
+            json!(9_007_199_254_740_992_u64),
+        );
+        assert_eq!(compare_json(&a, &b), Some(Ordering::Greater));
+        assert_eq!(
+            compare_json(&json!(u64::MAX), &json!(i64::MAX)),
+            Some(Ordering::Greater)
+        );
     }
 
     #[test]

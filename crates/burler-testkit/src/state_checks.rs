@@ -213,9 +213,9 @@ fn wrong_direction(adv: &BookmarkAdvance, after: &Value) -> Option<String> {
 /// Fills the span and rate of `adv` and judges them against the minimum rates of `rules`.
 fn judge_rate(adv: &mut BookmarkAdvance, after: &Value, rules: &[RateRule]) -> (Status, String) {
     let start = adv.before.clone().or_else(|| adv.min_seen.clone());
-    let span = start
-        .as_ref()
-        .and_then(|s| KeyValue::from_json(after)?.span_since(&KeyValue::from_json(s)?));
+    let span = start.as_ref().and_then(|s| {
+        crate::compare::span_since(&KeyValue::from_json(after)?, &KeyValue::from_json(s)?)
+    });
     let mut rules = rules
         .iter()
         .filter(|r| r.stream.as_ref().is_none_or(|s| *s == adv.stream))
