@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod manifest;
+mod run;
 mod schema;
 
 /// Tools around Singer taps.
@@ -24,11 +26,17 @@ enum Command {
     Check(check::CheckArgs),
     /// Schema tools: `resolve FILE` ($refs followed), `wsdl FILE` (SOAP types), `infer` (from records).
     Schema(schema::SchemaArgs),
+    /// Run a declarative manifest as a Singer tap: `burler run MANIFEST --config FILE [...]`.
+    Run(run::RunArgs),
+    /// Manifest tools: `check MANIFEST...` (every problem with its position), `schema`.
+    Manifest(manifest::ManifestArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Check(args) => check::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Run(args) => run::run(args),
+        Command::Manifest(args) => manifest::run(&args),
     }
 }
