@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use burler::prelude::*;
 use burler_http::{
-    ApiKey, BasicAuth, BearerToken, HttpClient, OAuth2, RateLimitLayer, RetryLayer, RetryPolicy,
+    ApiKey, BasicAuth, BearerToken, HttpClient, OAuth2, RateLimitMiddleware, RetryMiddleware,
+    RetryPolicy,
 };
 use minijinja::value::Value as MjValue;
 use serde_json::Value;
@@ -57,7 +58,7 @@ impl ManifestClient {
             .map_err(http_error)?
             .user_agent(format!("{}/{}", plan.name, plan.version))
             .timeout(Duration::from_secs(300))
-            .layer(RetryLayer::new(
+            .with(RetryMiddleware::new(
                 RetryPolicy::default().max_attempts(plan.max_attempts.unwrap_or(5)),
             ));
         if let Some(rps) = &plan.requests_per_second {
@@ -69,7 +70,7 @@ impl ManifestClient {
                 stream: "tap".into(),
                 message: format!("requests_per_second: {value} is not a whole number"),
             })?;
-            builder = builder.layer(RateLimitLayer::per_second(
+            builder = builder.with(RateLimitMiddleware::per_second(
                 u32::try_from(rps).unwrap_or(u32::MAX).max(1),
             ));
         }

@@ -109,14 +109,15 @@ fn start_of(
     ctx: &Ctx,
     base: &Scope,
 ) -> Result<Option<Start>, ManifestError> {
-    if let Some(bookmark) = ctx.bookmark() {
-        let parsed = match bookmark {
+    // The state's bookmark (minus the lookback), else the config's `start_date`.
+    if let Some(start) = ctx.replication_start() {
+        let parsed = match &start {
             Value::String(s) => parse_datetime(s, &inc.cursor_formats),
             _ => None,
         };
         return Ok(Some(match parsed {
             Some(at) => Start::At(at),
-            None => Start::Raw(bookmark.clone()),
+            None => Start::Raw(start),
         }));
     }
     if let Some((tmpl, formats)) = &inc.start_default {
@@ -132,7 +133,7 @@ fn start_of(
             return Ok(Some(Start::At(at)));
         }
     }
-    Ok(ctx.start_date().map(Start::At))
+    Ok(None)
 }
 
 fn end_of(
@@ -236,11 +237,11 @@ fn base_scope(client: &ManifestClient, sp: &StreamPlan, ctx: &Ctx) -> Scope {
     let mut scope = Scope::new();
     scope.insert("config", client.config.clone());
     scope.insert("parameters", mj(&sp.parameters));
-    let partition = ctx.parent().cloned().unwrap_or(Value::Null);
+    let partition = ctx.partition().cloned().unwrap_or(Value::Null);
     scope.insert("parent", mj(&partition));
     scope.insert("stream_partition", mj(&partition));
     scope.insert("stream_slice", mj(&partition));
-    let state = ctx.bookmark().cloned().unwrap_or(Value::Null);
+    let state = ctx.replication_start().unwrap_or(Value::Null);
     let cursor = sp
         .incremental
         .as_ref()

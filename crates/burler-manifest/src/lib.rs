@@ -289,7 +289,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    burler::logging::init();
+    burler::init_logging();
     let manifest = match Manifest::load(path) {
         Ok(m) => m,
         Err(err) => {

@@ -92,7 +92,7 @@ fn stream(plan: &Arc<Plan>, index: usize) -> ManifestStream {
         }
     }
     if let Some(n) = sp.bookmark_every {
-        stream = stream.bookmark_every(n);
+        stream = stream.bookmark_strategy(burler::BookmarkStrategy::Records(n));
     }
     if sp.parent.as_ref().is_some_and(|p| p.state_per_parent) {
         stream = stream.state_partitioning_keys(Vec::<String>::new());

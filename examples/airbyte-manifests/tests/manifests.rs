@@ -12,7 +12,7 @@ fn manifest(file: &str) -> burler_manifest::Manifest {
 
 /// Runs `tap` with `config` (and `state`); its messages.
 fn run(manifest: burler_manifest::Manifest, config: &Value, state: Option<&Value>) -> Vec<Value> {
-    burler::logging::init();
+    burler::init_logging();
     let dir = std::env::temp_dir().join(format!(
         "airbyte-manifests-{}-{}",
         std::process::id(),

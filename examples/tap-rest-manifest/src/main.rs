@@ -22,7 +22,7 @@ fn embedded_shop(config: &Value) -> Result<Value, String> {
 }
 
 fn main() -> ExitCode {
-    burler::logging::init();
+    burler::init_logging();
     let manifest = match burler_manifest::Manifest::load(MANIFEST) {
         Ok(m) => m.config_default("base_url", embedded_shop),
         Err(err) => {
