@@ -83,6 +83,7 @@ fn parse_rfc3339_strict(b: &[u8]) -> Option<DateTime<FixedOffset>> {
 }
 
 /// The value of a run of ASCII digits (at most 9), or `None` for anything else.
+#[inline]
 fn digits(b: &[u8]) -> Option<u32> {
     b.iter().try_fold(0u32, |acc, &c| {
         c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
@@ -92,6 +93,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// True for the JSON string `"YYYY-MM-DDTHH:MM:SSZ"` holding a valid date-time (the layout most
 /// APIs and burler itself write): such strings order as the instants they name, so a bookmark
 /// can be tracked by comparing their bytes.
+#[inline]
 pub fn is_canonical_utc_json(json: &[u8]) -> bool {
     let [b'"', y @ .., b'Z', b'"'] = json else {
         return false;
@@ -133,6 +135,7 @@ pub fn is_canonical_utc_json(json: &[u8]) -> bool {
     time_ok && (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
 }
 
+#[inline]
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,

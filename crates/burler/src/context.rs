@@ -157,6 +157,10 @@ where
     }
 
     fn emit_ref(&self, record: &R) -> Result<(), EmitError> {
+        if self.run.scope.facts.children.is_empty() {
+            let bookmark = self.run.bookmark_fn.as_ref().map(|f| f(record));
+            return self.writer().emit(record, bookmark);
+        }
         if self.emit_queueing(record)? {
             self.run_children_blocking()?;
         }
@@ -169,7 +173,7 @@ where
     fn emit_queueing(&self, record: &R) -> Result<bool, EmitError> {
         let bookmark = self.run.bookmark_fn.as_ref().map(|f| f(record));
         let mut writer = self.writer();
-        let parent_key = writer.emit(record, bookmark)?;
+        let parent_key = writer.emit_keyed(record, bookmark)?;
         let facts = &self.run.scope.facts;
         if facts.children.is_empty() {
             return Ok(false);

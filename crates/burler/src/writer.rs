@@ -212,13 +212,33 @@ impl Writer {
         Ok(())
     }
 
-    /// Emits one record: selection, conformance, hooks, encoding, bookmark, cadence. Returns the
-    /// record's replication key when the book wants each one (a parent hands it to the record's
-    /// children, so it can hold its bookmark below a parent whose children fail).
+    /// Emits one record: selection, conformance, hooks, encoding, bookmark, cadence.
     pub(crate) fn emit<T: Serialize + ?Sized>(
         &mut self,
         record: &T,
         bookmark: Option<Value>,
+    ) -> Result<(), EmitError> {
+        self.write(record, bookmark, false).map(|_| ())
+    }
+
+    /// [`emit`](Self::emit), returning the record's replication key when it was read (a parent
+    /// hands it to the record's children, so it can hold its bookmark below a parent whose
+    /// children fail).
+    pub(crate) fn emit_keyed<T: Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+        bookmark: Option<Value>,
+    ) -> Result<Option<BookmarkValue>, EmitError> {
+        self.write(record, bookmark, true)
+    }
+
+    /// The one body of `emit` and `emit_keyed`; inlined so the plain emit carries no key.
+    #[inline(always)]
+    fn write<T: Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+        bookmark: Option<Value>,
+        want_key: bool,
     ) -> Result<Option<BookmarkValue>, EmitError> {
         if !self.selected {
             self.stats.dropped += 1;
@@ -236,12 +256,13 @@ impl Writer {
         };
         let kept = match key {
             Key::Value(value) => {
-                if self.book.admit(value.clone()) == Admit::Older {
+                let kept = want_key.then(|| value.clone());
+                if self.book.admit(value) == Admit::Older {
                     self.buf.truncate(start);
                     self.stats.filtered += 1;
                     return Ok(None);
                 }
-                Some(value)
+                kept
             }
             Key::Tracked | Key::None => None,
         };

@@ -47,6 +47,7 @@ struct Seen {
 }
 
 impl Seen {
+    #[inline]
     fn observe_canonical_json(&mut self, json: &[u8]) -> bool {
         if !is_canonical_utc_json(json) {
             return false;
@@ -176,12 +177,14 @@ impl Book {
     }
 
     /// True for a parent's book: its commits wait for its children.
+    #[inline]
     pub(crate) fn is_gated(&self) -> bool {
         self.gate.is_some()
     }
 
     /// True when the book must see every record's key parsed (filtering, or a children gate):
     /// the writer then skips the byte-compare shortcut.
+    #[inline]
     pub(crate) fn wants_each_key(&self) -> bool {
         self.filter_older || self.gate.is_some()
     }
@@ -189,6 +192,7 @@ impl Book {
     /// Hot path: the key of a written record, as its JSON, when it is a canonical UTC date-time;
     /// `false` (nothing recorded) for any other value, which the caller parses and hands to
     /// [`admit`](Self::admit). Only for books that do not [want each key](Self::wants_each_key).
+    #[inline]
     pub(crate) fn admit_canonical_json(&mut self, json: &[u8]) -> bool {
         self.seen.observe_canonical_json(json)
     }
