@@ -33,7 +33,7 @@
 //!
 //! Each page's body is decoded in one pass by [`crate::decode::PageShape`]: the records straight
 //! into the record type, and the values the strategy reads (a cursor, a next link, a total) on the
-//! way. Pages are fetched and decoded on a task of their own, so the next request is in flight
+//! way. Pages are fetched and decoded off the caller's task, so the next request is in flight
 //! while the caller writes the current page's records; [`Paged::prefetch`] bounds how far ahead
 //! it runs, and [`Paged::in_flight`] lets strategies whose page URLs are known in advance
 //! ([`PageNumber`], [`OffsetLimit`]) have several requests out at once. Records always reach the

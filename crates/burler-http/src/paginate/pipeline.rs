@@ -3,8 +3,9 @@
 //!
 //! The driver reserves a channel slot before it requests a page, so at most `window` pages are
 //! in flight, decoding or waiting beyond the one the caller holds: memory stays bounded however
-//! slow the caller is. Each request runs on a task of its own (decoding included), so requests
-//! overlap each other and the caller's work. A request counts against `in_flight` only until
+//! slow the caller is. Requests and their decoding run off the caller's task (on the driver's,
+//! or on tasks of their own when several may be under way), so they overlap each other and the
+//! caller's work. A request counts against `in_flight` only until
 //! its body is read: when page URLs are known in advance, the next request goes out while the
 //! previous page is still being decoded. Pages after the end of the data, or after an error, are
 //! aborted and never reach the caller.
@@ -174,14 +175,25 @@ impl<T> Drop for Task<T> {
 /// A page request on its way: the channel slot it will fill and the task fetching it.
 struct Flight<P> {
     permit: OwnedPermit<Result<P, HttpError>>,
-    task: Task<Result<(P, Bytes), HttpError>>,
+    fetch: Fetch<P>,
     url: Url,
     cursor: Option<String>,
 }
 
+/// A page fetch: on a task of its own when several may be under way, else run by the driver
+/// itself (one task fewer to wake per page).
+enum Fetch<P> {
+    Spawned(Task<Result<(P, Bytes), HttpError>>),
+    Inline(crate::BoxFuture<'static, Result<(P, Bytes), HttpError>>),
+}
+
 impl<P> Flight<P> {
     async fn join(&mut self) -> Result<(P, Bytes), HttpError> {
-        match (&mut self.task.0).await {
+        let task = match &mut self.fetch {
+            Fetch::Inline(fetch) => return fetch.await,
+            Fetch::Spawned(task) => &mut task.0,
+        };
+        match task.await {
             Ok(outcome) => outcome,
             Err(err) => Err(HttpError::PageTask {
                 url: redact_url(&self.url),
@@ -319,15 +331,17 @@ impl<P: Decode> Driver<P> {
             };
             self.issued += 1;
             let (url, cursor) = (target.url.clone(), target.cursor.clone());
-            let task = Task(tokio::spawn(fetch::<P>(
-                self.plan.clone(),
-                target,
-                self.issued,
-                network,
-            )));
+            let future = Box::pin(fetch::<P>(self.plan.clone(), target, self.issued, network));
+            // The driver polls only the oldest fetch: one that may wait behind another runs on
+            // a task of its own.
+            let fetch = if self.predictable && self.plan.window() > 1 {
+                Fetch::Spawned(Task(tokio::spawn(future)))
+            } else {
+                Fetch::Inline(future)
+            };
             self.queue.push_back(Flight {
                 permit,
-                task,
+                fetch,
                 url,
                 cursor,
             });
