@@ -28,8 +28,8 @@ pub struct CheckArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
-    /// Stop a tap run after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    /// Stop a tap run after this many seconds (at least 1).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = whole_seconds)]
     timeout: u64,
     /// Fail when an incremental bookmark advances slower than this (seconds of data, or units,
     /// per second of run).
@@ -54,6 +54,16 @@ pub struct CheckArgs {
     /// The tap command: program and leading arguments (Singer flags are added after them).
     #[arg(last = true, required = true, num_args = 1.., value_name = "TAP COMMAND")]
     tap: Vec<OsString>,
+}
+
+/// A `--timeout`: whole seconds, at least 1 (0 would stop every run before it starts, and every
+/// check would fail for a reason that is not the tap's).
+fn whole_seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("must be at least 1 second".into()),
+        Ok(seconds) => Ok(seconds),
+        Err(_) => Err("must be a whole number of seconds".into()),
+    }
 }
 
 /// Runs the check and prints the report; exit 1 when a check failed.

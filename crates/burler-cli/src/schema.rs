@@ -70,7 +70,7 @@ fn resolve(file: &std::path::Path, max_recursion: Option<usize>) -> Result<Value
         Some(n) => Resolver::new().max_recursion(n),
         None => Resolver::new(),
     };
-    resolver.load_file(file).map_err(|e| match e {
+    let schema = resolver.load_file(file).map_err(|e| match e {
         // The library's hint names the Rust API; here the user's lever is the flag.
         SchemaError::Cycle {
             reference,
@@ -80,7 +80,28 @@ fn resolve(file: &std::path::Path, max_recursion: Option<usize>) -> Result<Value
             "recursive $ref {reference:?} at {at} in {file}: a Singer schema must be finite (unroll it with --max-recursion N)"
         ),
         other => other.to_string(),
-    })
+    })?;
+    // A stream's schema describes its records, which are objects: a list, a string or a bare
+    // `true` is a file mix-up, not something to print as a schema.
+    if !schema.is_object() {
+        return Err(format!(
+            "{}: a schema must be a JSON object, found {}",
+            file.display(),
+            json_type(&schema)
+        ));
+    }
+    Ok(schema)
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 fn wsdl(file: &std::path::Path) -> Result<Value, String> {

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
             "a_missing_tap_command_is_a_usage_error",
             a_missing_tap_command_is_a_usage_error,
         ),
+        ("a_zero_timeout_is_refused", a_zero_timeout_is_refused),
         (
             "a_slow_bookmark_fails_the_minimum_rate",
             a_slow_bookmark_fails_the_minimum_rate,
@@ -312,6 +313,24 @@ fn a_missing_tap_command_is_a_usage_error() {
         "{}",
         text(&out.stderr)
     );
+}
+
+fn a_zero_timeout_is_refused() {
+    for (value, why) in [
+        ("0", "must be at least 1 second"),
+        ("1.5", "must be a whole number of seconds"),
+    ] {
+        let out = check("good", &["--config", "c.json", "--timeout", value]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: invalid value '{value}' for '--timeout <SECONDS>': {why}"
+            )),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "no check ran");
+    }
 }
 
 fn a_slow_bookmark_fails_the_minimum_rate() {

@@ -201,3 +201,26 @@ fn infer_rejects_bad_json_with_its_line_number() {
         run.stderr
     );
 }
+
+#[test]
+fn resolve_refuses_a_schema_that_is_not_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, found) in [
+        ("[1, 2]", "an array"),
+        ("\"string\"", "a string"),
+        ("true", "a boolean"),
+        ("null", "null"),
+    ] {
+        let file = dir.path().join("schema.json");
+        std::fs::write(&file, text).unwrap();
+        let run = burler(&["schema", "resolve", file.to_str().unwrap()], "");
+        assert_one_line_failure(&run);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "burler: {}: a schema must be a JSON object, found {found}\n",
+                file.display()
+            )
+        );
+    }
+}

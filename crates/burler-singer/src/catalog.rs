@@ -129,6 +129,14 @@ impl Catalog {
                 entry.stream = entry.tap_stream_id.clone();
             }
         }
+        let problems: Vec<String> = catalog
+            .streams
+            .iter()
+            .flat_map(non_boolean_selection)
+            .collect();
+        if !problems.is_empty() {
+            return Err(ProtocolError::shape("catalog", problems.join("; ")));
+        }
         Ok(catalog)
     }
 
@@ -158,6 +166,35 @@ impl Catalog {
             s.metadata.set(&Breadcrumb::root(), keys::SELECTED, true);
         }
     }
+}
+
+/// The `selected` / `selected-by-default` values of an entry that are not booleans: read as "not
+/// set", a `"selected": "yes"` would leave the stream out without a word.
+fn non_boolean_selection(entry: &CatalogEntry) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut check = |place: String, key: &str, value: Option<&Value>| {
+        if let Some(v) = value.filter(|v| !v.is_boolean()) {
+            problems.push(format!(
+                "stream {}: `{key}` {place}must be true or false, not {v}",
+                entry.tap_stream_id
+            ));
+        }
+    };
+    for (breadcrumb, meta) in entry.metadata.iter() {
+        let place = match breadcrumb.field_path().join(".") {
+            path if path.is_empty() => String::new(),
+            path => format!("of field {path} "),
+        };
+        for key in [keys::SELECTED, keys::SELECTED_BY_DEFAULT] {
+            check(place.clone(), key, meta.get(key));
+        }
+    }
+    check(
+        "in the schema ".into(),
+        keys::SELECTED,
+        entry.schema.get("selected"),
+    );
+    problems
 }
 
 impl CatalogEntry {
@@ -233,6 +270,37 @@ mod tests {
             .is_selected()
         );
         assert!(!mk(json!([]), json!({})).is_selected());
+    }
+
+    #[test]
+    fn a_selection_that_is_not_a_boolean_is_refused_with_its_place() {
+        let catalog = |md: Value, schema: Value| {
+            Catalog::from_value(json!({"streams": [
+                {"tap_stream_id": "orders", "schema": schema, "metadata": md}]}))
+        };
+        let e = catalog(
+            json!([{"breadcrumb": [], "metadata": {"selected": "yes"}},
+                {"breadcrumb": ["properties", "a"], "metadata": {"selected-by-default": 1}}]),
+            json!({}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "catalog: stream orders: `selected` must be true or false, not \"yes\"; \
+             stream orders: `selected-by-default` of field a must be true or false, not 1"
+        );
+        let legacy = catalog(json!([]), json!({"selected": "true"})).unwrap_err();
+        assert!(
+            legacy
+                .to_string()
+                .contains("`selected` in the schema must be true or false")
+        );
+        let on = catalog(
+            json!([{"breadcrumb": [], "metadata": {"selected": true}}]),
+            json!({}),
+        );
+        assert!(on.unwrap().streams[0].is_selected());
     }
 
     #[test]

@@ -32,15 +32,16 @@ pub(crate) struct Cli {
     #[arg(short = 'p', long, value_name = "FILE")]
     pub(crate) properties: Option<PathBuf>,
     /// Print the catalog of available streams and exit.
-    #[arg(short = 'd', long)]
+    #[arg(short = 'd', long, conflicts_with_all = SYNC_ONLY)]
     pub(crate) discover: bool,
     /// Check the discovered catalog for metadata that must not be published (non-standard keys,
     /// `selected` set by discovery, dangling breadcrumbs, keys not in the schema), and that the
-    /// given --catalog/--properties load; print every problem and exit (1 on an error).
-    #[arg(long)]
+    /// given --catalog/--properties and --state load and fit; print every problem and exit (1 on
+    /// an error).
+    #[arg(long, conflicts_with_all = ["discover", "out_file", "report_json", "fail_fast"])]
     pub(crate) verify: bool,
     /// Print the tap's name, version, capabilities and settings, and exit.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["discover", "verify"], conflicts_with_all = SYNC_ONLY)]
     pub(crate) about: bool,
     /// Format of --about.
     #[arg(long, value_enum, default_value_t = AboutFormat::Json, requires = "about")]
@@ -55,8 +56,27 @@ pub(crate) struct Cli {
     #[arg(long = "fail-fast")]
     pub(crate) fail_fast: bool,
     /// Print the version and exit.
-    #[arg(short = 'V', long, action = clap::ArgAction::SetTrue)]
+    #[arg(short = 'V', long, action = clap::ArgAction::SetTrue,
+        conflicts_with_all = ["discover", "verify", "about"])]
     pub(crate) version: bool,
+}
+
+/// The options that only a sync reads: refused next to a mode that would ignore them
+/// (`--discover`, `--about`), so a mistyped command line fails instead of doing something else.
+const SYNC_ONLY: [&str; 6] = [
+    "state",
+    "catalog",
+    "properties",
+    "out_file",
+    "report_json",
+    "fail_fast",
+];
+
+impl Cli {
+    /// True when the arguments ask for a sync (no other mode).
+    pub(crate) fn syncs(&self) -> bool {
+        !(self.discover || self.verify || self.about || self.version)
+    }
 }
 
 /// How parsing ended: arguments to run with, or text to print and an exit code.
@@ -77,25 +97,35 @@ where
     command = command.about(about).long_about(None);
     let matches = match command.try_get_matches_from(args) {
         Ok(m) => m,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let text = if e.use_stderr() {
-                first_line(&e.to_string())
-            } else {
-                e.to_string()
+        Err(e) if !e.use_stderr() => {
+            // --help: the whole text, on stdout.
+            return Parsed::Exit {
+                text: e.to_string(),
+                code: 0,
             };
-            return Parsed::Exit { text, code };
         }
+        Err(e) => return usage_error(&e),
     };
     match Cli::from_arg_matches(&matches) {
         Ok(cli) => Parsed::Run(Box::new(cli)),
-        Err(e) => Parsed::Exit {
-            text: first_line(&e.to_string()),
-            code: 2,
-        },
+        Err(e) => usage_error(&e),
     }
 }
 
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().to_owned()
+/// A usage error, exit code 2: clap's message with its details (the possible values, the missing
+/// arguments, a "similar argument" tip), without the usage block and the `--help` hint that follow
+/// it, so a simple mistake (a conflict, an unknown flag) stays one line.
+fn usage_error(e: &clap::Error) -> Parsed {
+    let rendered = e.to_string();
+    let text = rendered
+        .split("\n\n")
+        .map(str::trim_end)
+        .filter(|part| {
+            !part.is_empty()
+                && !part.starts_with("Usage:")
+                && !part.starts_with("For more information")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Parsed::Exit { text, code: 2 }
 }

@@ -51,6 +51,21 @@ pub enum Error {
     /// A state or catalog file could not be used (the message names the file and the problem).
     #[error("{0}")]
     Input(String),
+    /// A file the run must write (`--out-file`, `--report-json`) cannot be: checked before the
+    /// first message, so no stream fails halfway over it.
+    #[error("{what} {}: cannot be written: {source}", path.display())]
+    Unwritable {
+        /// The option (`--out-file`, `--report-json`).
+        what: &'static str,
+        /// The path as given.
+        path: PathBuf,
+        /// Why not.
+        source: std::io::Error,
+    },
+    /// Several inputs are wrong (config, catalog, state, output files): every one is named, so a
+    /// user fixes them in one go.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" | "))]
+    Inputs(Vec<Error>),
     /// The catalog does not fit this tap.
     #[error("catalog {}: {problem}", path.display())]
     Catalog {
@@ -89,6 +104,17 @@ pub enum Error {
         /// `(stream, error)` for each failed stream.
         failed: Vec<(String, String)>,
     },
+}
+
+impl Error {
+    /// One error for the problems found in the inputs: a single one as it is, several as
+    /// [`Error::Inputs`].
+    pub(crate) fn of_inputs(errors: Vec<Error>) -> Error {
+        match <[Error; 1]>::try_from(errors) {
+            Ok([one]) => one,
+            Err(several) => Error::Inputs(several),
+        }
+    }
 }
 
 /// An error of the `emit` family of [`SyncContext`](crate::SyncContext) (and of the other context

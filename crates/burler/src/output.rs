@@ -116,9 +116,7 @@ impl Output {
 
 /// Writes the state to `path` via a temporary file and a rename, so a reader never sees half a file.
 fn write_atomically(path: &std::path::Path, value: &serde_json::Value) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
+    let tmp = temporary_path(path);
     {
         let mut file = std::fs::File::create(&tmp)?;
         serde_json::to_writer(&mut file, value)?;
@@ -126,6 +124,13 @@ fn write_atomically(path: &std::path::Path, value: &serde_json::Value) -> io::Re
         file.sync_all()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+/// Where [`write_atomically`] writes before the rename (the runner probes it before the sync).
+pub(crate) fn temporary_path(path: &std::path::Path) -> PathBuf {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    PathBuf::from(tmp)
 }
 
 /// A sink that appends to a shared buffer: used to run a tap in-process and capture its messages.

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use burler_singer::Catalog;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tracing::{info, warn};
 
 use crate::cli::{self, Cli, Parsed};
@@ -18,7 +18,6 @@ use crate::error::Error;
 use crate::inputs;
 use crate::ledger::Ledger;
 use crate::output::Output;
-use crate::plan::{Plan, PlanInputs};
 use crate::report::{RunOutcome, RunReport};
 use crate::scope::RunEnv;
 
@@ -124,12 +123,12 @@ where
         let usage = "--config FILE is required (see --help)".into();
         return Err(no_report(Error::Usage(usage)));
     }
-    let (config, start_date) = inputs::load_config(&tap, &cli).map_err(no_report)?;
+    let loaded = inputs::load(&tap, &cli).map_err(no_report)?;
     if !cli.discover {
         info!("Starting {} {}", tap.name, tap.version);
     }
     crate::definition::check(&tap.streams).map_err(no_report)?;
-    let schemas = inputs::resolve_schemas(&tap.streams, &config).map_err(no_report)?;
+    let schemas = inputs::resolve_schemas(&tap.streams, &loaded.config).map_err(no_report)?;
     let discovered = crate::discover::catalog(&tap.streams, &schemas);
     if cli.discover {
         return print_catalog(&discovered, sink.as_mut()).map(|()| None);
@@ -138,23 +137,12 @@ where
         let verified = crate::verify::verify(&cli, &discovered, sink.as_mut());
         return verified.map(|()| None).map_err(no_report);
     }
-    sync(
-        tap,
-        cli,
-        Configured {
-            config,
-            start_date,
-            discovered,
-        },
-        sink,
-    )
-    .await
+    sync(tap, cli, Configured { loaded, discovered }, sink).await
 }
 
-/// What a sync starts from: the checked config and the discovered catalog.
+/// What a sync starts from: the inputs read and the discovered catalog.
 struct Configured<C> {
-    config: C,
-    start_date: Option<DateTime<Utc>>,
+    loaded: inputs::Loaded<C>,
     discovered: Catalog,
 }
 
@@ -179,29 +167,15 @@ where
     C: Send + Sync + 'static,
     K: Send + Sync + 'static,
 {
-    let Configured {
+    let Configured { loaded, discovered } = configured;
+    let inputs::Loaded {
         config,
         start_date,
-        discovered,
-    } = configured;
-    let catalog = inputs::load_catalog(&cli, &discovered).map_err(no_report)?;
-    let mut state = inputs::load_state(&cli).map_err(no_report)?;
-    let missing = inputs::fields_missing_from(&catalog, &discovered);
-    let plan = Plan::build(
-        &tap,
-        &PlanInputs {
-            catalog: &catalog,
-            state: &state,
-            missing: &missing,
-        },
-    );
-    inputs::check_state_bookmarks(
-        plan.incremental_keys(),
-        &catalog,
-        &mut state,
-        cli.state.as_deref(),
-    )
-    .map_err(no_report)?;
+        catalog,
+        mut state,
+    } = loaded;
+    let plan = inputs::checked_plan(&tap, &cli, catalog, &mut state, &discovered);
+    let plan = plan.map_err(no_report)?;
     let client = (tap.client)(&config).map_err(|e| no_report(Error::Client(e)))?;
     let sync_started = Utc::now();
     let output = Output::new(sink, cli.out_file.clone());

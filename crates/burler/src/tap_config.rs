@@ -31,14 +31,38 @@ pub trait TapConfig {
     }
 }
 
-/// An untyped config reads `start_date` by name: the only way it can.
+/// An untyped config reads `start_date` by name: the only way it can. It reads it as every date-time
+/// of the workspace is read ([`burler_singer::datetime::parse`]: a plain date or a time without
+/// an offset is UTC), since untyped configs come from specs that often declare a `date`; the runner
+/// refuses a value that does not parse before the sync, saying the format expected.
 impl TapConfig for Value {
     fn start_date(&self) -> Option<DateTime<Utc>> {
         self.get("start_date")
             .and_then(Value::as_str)
-            .and_then(burler_singer::datetime::parse)
-            .map(|d| d.with_timezone(&Utc))
+            .and_then(parse_untyped_start_date)
     }
+}
+
+/// What a typed `start_date` ([`StartDate`], a `date-time` in a config schema) must be, for
+/// messages: every error about one says the same.
+pub(crate) const DATE_TIME_EXPECTED: &str =
+    "an RFC 3339 date-time with an offset, e.g. 2024-01-01T00:00:00Z";
+
+/// What the `start_date` of an untyped config must be, for messages.
+pub(crate) const UNTYPED_DATE_TIME_EXPECTED: &str = "a date-time, e.g. 2024-01-01T00:00:00Z \
+     (a date, e.g. 2024-01-01, or a time without an offset is read as UTC)";
+
+/// Reads the `start_date` of an untyped config, as the workspace reads date-times.
+pub(crate) fn parse_untyped_start_date(text: &str) -> Option<DateTime<Utc>> {
+    burler_singer::datetime::parse(text).map(|d| d.with_timezone(&Utc))
+}
+
+/// Reads a typed `start_date`: RFC 3339 with an offset only (a date without a time or an offset
+/// would leave the zone to a guess).
+fn parse_start_date(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// A `start_date` setting: an RFC 3339 date-time with an offset (`2024-01-01T00:00:00Z`). A value
@@ -62,13 +86,9 @@ impl fmt::Display for StartDate {
 impl<'de> Deserialize<'de> for StartDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|d| StartDate(d.with_timezone(&Utc)))
-            .map_err(|_| {
-                serde::de::Error::custom(
-                    "expected an RFC 3339 date-time with an offset, e.g. 2024-01-01T00:00:00Z",
-                )
-            })
+        parse_start_date(&text)
+            .map(StartDate)
+            .ok_or_else(|| serde::de::Error::custom(format!("expected {DATE_TIME_EXPECTED}")))
     }
 }
 
@@ -135,5 +155,16 @@ mod tests {
         let c = serde_json::json!({"start_date": "2024-01-01T00:00:00Z"});
         assert!(c.start_date().is_some());
         assert!(serde_json::json!({}).start_date().is_none());
+        let date = serde_json::json!({"start_date": "2024-01-01"});
+        assert_eq!(
+            date.start_date(),
+            c.start_date(),
+            "a plain date is midnight UTC, as everywhere in the workspace"
+        );
+        assert!(
+            serde_json::json!({"start_date": "soon"})
+                .start_date()
+                .is_none()
+        );
     }
 }

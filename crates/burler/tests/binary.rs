@@ -97,7 +97,10 @@ fn fail_fast_flag_stops_after_the_first_failure() {
 
 #[test]
 fn usage_errors_exit_2_with_one_line() {
-    let out = Command::new(example()).arg("--bogus").output().unwrap();
+    let out = Command::new(example())
+        .arg("--zzz-unheard-of")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -135,4 +138,123 @@ fn a_closed_output_ends_the_run_with_one_clear_line() {
         "no stream starts after the pipe broke"
     );
     assert!(!stderr.contains("panicked"));
+}
+
+/// Runs the example with `args` alone (no config added); exit code, stdout, stderr.
+fn run_args(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(example()).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn conflicting_modes_and_options_are_refused_with_one_line() {
+    let cases: [(&[&str], &str); 7] = [
+        (&["--discover", "--about"], "'--discover'"),
+        (&["--verify", "--discover"], "'--verify'"),
+        (&["--about", "--catalog", "c.json"], "'--about'"),
+        (&["--discover", "--state", "s.json"], "'--discover'"),
+        (&["--discover", "--properties", "p.json"], "'--discover'"),
+        (&["--verify", "-o", "out.json"], "'--verify'"),
+        (&["--version", "--discover"], "'--version'"),
+    ];
+    for (args, first) in cases {
+        let mut full = vec!["--config", "c.json"];
+        full.extend_from_slice(args);
+        let (code, stdout, stderr) = run_args(&full);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+        assert!(
+            lines[0].starts_with(&format!("error: the argument {first}"))
+                && lines[0].contains("cannot be used with"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_are_shown_whole_on_stderr_with_exit_2() {
+    let (code, stdout, stderr) = run_args(&["--about", "--format", "xml"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: json, markdown]\n"
+    );
+    let (code, _, stderr) = run_args(&["--config"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: a value is required for '--config <FILE>' but none was supplied\n"
+    );
+    let (code, _, stderr) = run_args(&["--confg", "c.json"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: unexpected argument '--confg' found\n")
+            && stderr.contains("tip: a similar argument exists: '--config'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Usage:"), "{stderr}");
+}
+
+#[test]
+fn an_unwritable_out_file_is_one_critical_line_before_any_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("missing").join("state.json");
+    let (code, stdout, stderr, _d) = run(json!({}), &["-o", nowhere.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "no message before the check: {stdout}");
+    let critical: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("CRITICAL"))
+        .collect();
+    assert_eq!(
+        critical,
+        [format!(
+            "CRITICAL --out-file {}: cannot be written: No such file or directory (os error 2)",
+            nowhere.display()
+        )]
+    );
+    assert!(!stderr.contains("Starting sync"), "{stderr}");
+}
+
+#[test]
+fn a_bad_config_catalog_and_state_give_one_critical_line_naming_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let (config, catalog, state) = (
+        file("c.json", "[]"),
+        file("cat.json", "{"),
+        file("s.json", r#"{"bookmarks": 1}"#),
+    );
+    let (code, stdout, stderr) = run_args(&[
+        "--config",
+        &config,
+        "--catalog",
+        &catalog,
+        "--state",
+        &state,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    let critical: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("CRITICAL"))
+        .collect();
+    assert_eq!(critical.len(), 1, "{stderr}");
+    for part in [
+        format!("config {config}: must be a JSON object"),
+        format!("catalog {catalog}: not valid JSON"),
+        format!("state {state}: \"bookmarks\" must be an object"),
+    ] {
+        assert!(critical[0].contains(&part), "{part} not in {}", critical[0]);
+    }
 }

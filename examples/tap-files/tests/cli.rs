@@ -218,6 +218,38 @@ fn event_files_are_partitions_with_their_own_bookmarks() {
 }
 
 #[test]
+fn partition_bookmarks_are_logged_before_and_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let out = tap().arg("--config").arg(&cfg).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let both = r#"["2024-02-01T11:19:00Z","2024-02-01T12:24:00Z"]"#;
+    for line in [
+        "INFO Starting sync of stream events from bookmark none".to_owned(),
+        "INFO stream events: 2 partition(s)".to_owned(),
+        format!("; bookmark none -> {both}"),
+    ] {
+        assert!(stderr.contains(&line), "`{line}` not in {stderr}");
+    }
+    let state = write_json(
+        dir.path(),
+        "state.json",
+        &last_state(&messages(&out.stdout)),
+    );
+    let out = tap()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let resumed = format!("INFO Starting sync of stream events from bookmark {both}");
+    assert!(stderr.contains(&resumed), "`{resumed}` not in {stderr}");
+}
+
+#[test]
 fn out_file_holds_the_last_state() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("state-out.json");

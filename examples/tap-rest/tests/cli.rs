@@ -101,12 +101,25 @@ fn wrong_token_fails_each_stream_with_one_line_naming_the_url() {
         "config.json",
         &json!({"api_token": "wrong", "base_url": base, "requests_per_second": 1000}),
     );
-    let out = tap().arg("--config").arg(&cfg).output().unwrap();
+    let report = dir.path().join("report.json");
+    let out = tap().arg("--config").arg(&cfg).arg("--report-json").arg(&report).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     let critical: Vec<&str> = stderr.lines().filter(|l| l.contains("CRITICAL")).collect();
-    assert_eq!(critical.len(), 3, "{stderr}");
+    assert_eq!(critical.len(), 3, "customers, products, orders: {stderr}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let status = |name: &str| {
+        report["streams"].as_array().unwrap().iter().find(|s| s["stream"] == name).unwrap()
+            ["status"]
+            .clone()
+    };
+    assert_eq!(status("orders"), "failed");
+    assert_eq!(status("order_lines"), "skipped", "a sub-stream of a failed parent never ran");
+    assert!(
+        !stderr.contains("refreshing"),
+        "a fixed bearer token is not refreshed, and no line says so: {stderr}"
+    );
     assert!(
         critical
             .iter()
@@ -114,4 +127,31 @@ fn wrong_token_fails_each_stream_with_one_line_naming_the_url() {
         "{stderr}"
     );
     assert!(!stderr.contains("wrong"), "the token never reaches the logs: {stderr}");
+}
+
+#[test]
+fn requests_per_second_0_means_no_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_json(
+        dir.path(),
+        "config.json",
+        &json!({"api_token": "demo", "base_url": "embedded", "requests_per_second": 0}),
+    );
+    // Read as "0 requests a second", the run would never end: the timeout fails the test.
+    let out = tap()
+        .arg("--config")
+        .arg(&cfg)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let msgs = messages(&out.stdout);
+    assert_eq!(records(&msgs, "orders").len(), ORDERS);
+    let about = tap().args(["--about", "--format", "json"]).output().unwrap();
+    let about: Value = serde_json::from_slice(&about.stdout).unwrap();
+    let setting = &about["settings"]["properties"]["requests_per_second"];
+    assert!(
+        setting["description"].as_str().unwrap().contains("0: no limit"),
+        "documented where users read settings: {setting}"
+    );
 }

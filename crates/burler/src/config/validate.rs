@@ -110,9 +110,7 @@ fn bound(kind: &ValidationErrorKind) -> String {
 
 fn format_rule(at: &str, format: &str) -> String {
     match format {
-        "date-time" => {
-            format!("{at} must be an RFC 3339 date-time with an offset, e.g. 2024-01-01T00:00:00Z")
-        }
+        "date-time" => format!("{at} must be {}", crate::tap_config::DATE_TIME_EXPECTED),
         "date" => format!("{at} must be a date, e.g. 2024-01-01"),
         other => format!("{at} must be in the `{other}` format"),
     }
