@@ -1,6 +1,7 @@
 //! `burler`: tools around Singer taps. `burler check` judges the conformance of any tap command
 //! (Rust or Python): discovery, catalog metadata, a full sync checked message by message, metric
-//! lines, and a second run from the final state.
+//! lines, and a second run from the final state. `burler meltano` prints a tap's Meltano plugin
+//! definition.
 
 use std::process::ExitCode;
 
@@ -8,8 +9,10 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod manifest;
+mod meltano;
 mod run;
 mod schema;
+mod yaml;
 
 /// Tools around Singer taps.
 #[derive(Debug, Parser)]
@@ -30,6 +33,8 @@ enum Command {
     Run(run::RunArgs),
     /// Manifest tools: `check MANIFEST...` (every problem with its position), `schema`.
     Manifest(manifest::ManifestArgs),
+    /// Print a tap's Meltano plugin definition (Hub `*.yml`): `burler meltano -- <tap command...>`.
+    Meltano(meltano::MeltanoArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +43,6 @@ fn main() -> ExitCode {
         Command::Schema(args) => schema::run(&args),
         Command::Run(args) => run::run(args),
         Command::Manifest(args) => manifest::run(&args),
+        Command::Meltano(args) => meltano::run(args),
     }
 }
