@@ -44,6 +44,8 @@ pub(crate) struct PlannedStream<C, K> {
     pub(crate) parent: Option<String>,
     pub(crate) after: Vec<String>,
     pub(crate) retry: Option<RetrySync>,
+    /// How many of its partitions (for a sub-stream: parent records' syncs) run at once.
+    pub(crate) max_concurrent_partitions: usize,
     pub(crate) policy: Policy,
     /// FULL_TABLE for the whole table this run (a top-level stream, or a child whose ancestors are
     /// all FULL_TABLE): one table version, activated when the tree completes.
@@ -185,6 +187,7 @@ fn plan_stream<C, K>(
         parent: spec.parent.clone(),
         after: spec.after.clone(),
         retry: spec.retry.clone(),
+        max_concurrent_partitions: spec.max_concurrent_partitions,
         policy,
         versioned,
         writer,

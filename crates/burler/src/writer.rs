@@ -202,6 +202,53 @@ impl Writer {
         self.ledger.close(book, &mut self.buf, ok, whole)
     }
 
+    /// Another writer of the same stream, for a sync that runs beside this one (parallel
+    /// partitions, concurrent child syncs): same plan, SCHEMA state and table version, its own
+    /// book, buffer and counters.
+    pub(crate) fn fork(&self) -> Writer {
+        let now = Instant::now();
+        Writer {
+            name: self.name.clone(),
+            selected: self.selected,
+            encoder: RecordEncoder::new(&self.name),
+            key_json: Vec::with_capacity(64),
+            selection: self.selection.clone(),
+            fast_path: self.fast_path,
+            skip: self.skip.clone(),
+            hooks: self.hooks.clone(),
+            conformer: self.conformer.clone(),
+            key: self.key.clone(),
+            strategy: self.strategy,
+            sorted: self.sorted,
+            book: Book::unbooked(&self.name),
+            ledger: self.ledger.clone(),
+            output: self.output.clone(),
+            stats: StreamStats::default(),
+            buf: Vec::with_capacity(STREAM_BUFFER_BYTES + 4096),
+            since_commit: 0,
+            last_commit: now,
+            time_extracted: self.time_extracted.clone(),
+            time_extracted_at: self.time_extracted_at,
+            tail: self.tail.clone(),
+            tail_version: self.tail_version,
+            schema_message: self.schema_message.clone(),
+            schema_written: self.schema_written,
+            version: self.version,
+            last_metric: now,
+            metric_interval: self.metric_interval,
+        }
+    }
+
+    /// Takes over the counters of a fork whose sync ended (the stream's totals live here).
+    pub(crate) fn absorb(&mut self, fork: &mut Writer) {
+        let s = std::mem::take(&mut fork.stats);
+        self.stats.emitted += s.emitted;
+        self.stats.filtered += s.filtered;
+        self.stats.dropped += s.dropped;
+        self.stats.coerced += s.coerced;
+        self.stats.nulled += s.nulled;
+    }
+
     /// Writes the stream's SCHEMA message once, before its first record.
     pub(crate) fn ensure_schema(&mut self) -> std::io::Result<()> {
         if !self.schema_written && self.selected {

@@ -1,6 +1,7 @@
 //! The state promise, checked on generated trees: for any tree of parents, children and
-//! partitions, any replication methods, cadences and emit calls, cutting the output at any line
-//! and resuming from the last STATE before the cut loses no record of any stream.
+//! partitions, any replication methods, cadences, emit calls and number of partitions (or child
+//! syncs) running at once, cutting the output at any line and resuming from the last STATE before
+//! the cut loses no record of any stream.
 
 mod common;
 
@@ -36,6 +37,8 @@ struct Shape {
     levels: Vec<Level>,
     partitions: u64,
     interleave: usize,
+    /// `max_concurrent_partitions` of every level.
+    concurrent: usize,
 }
 
 fn schema() -> Value {
@@ -96,7 +99,8 @@ fn stream_of(shape: &Shape, depth: usize) -> Stream<Value, Value, ()> {
         .schema(schema())
         .key(["id"])
         .bookmark_strategy(BookmarkStrategy::Records(level.every))
-        .interleave(std::time::Duration::from_secs(3600), shape.interleave);
+        .interleave(std::time::Duration::from_secs(3600), shape.interleave)
+        .max_concurrent_partitions(shape.concurrent);
     if level.incremental {
         s = s.incremental("updated_at");
     }
@@ -174,13 +178,18 @@ fn level() -> impl Strategy<Value = Level> {
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
-    (prop::collection::vec(level(), 1..4), 0u64..3, 1usize..4).prop_map(
-        |(levels, partitions, interleave)| Shape {
+    (
+        prop::collection::vec(level(), 1..4),
+        0u64..5,
+        1usize..4,
+        1usize..4,
+    )
+        .prop_map(|(levels, partitions, interleave, concurrent)| Shape {
             levels,
             partitions,
             interleave,
-        },
-    )
+            concurrent,
+        })
 }
 
 proptest! {
@@ -216,11 +225,37 @@ fn every_cut_of_a_deep_tree_with_partitions_resumes_without_loss() {
         ],
         partitions: 2,
         interleave: 2,
+        concurrent: 1,
     };
     let f = Files::new();
     let (out, full) = run(tap_of(&shape), &["--config", &f.empty_config()]);
     assert_eq!(out.exit_code, 0, "{:?}", out.error);
     assert_eq!(keys(&full).len(), 2 * (4 + 4 * 3 + 4 * 3 * 3));
+    for cut in 0..=full.len() {
+        let missed = missed_after_cut(&shape, &full, cut);
+        assert!(missed.is_empty(), "cut at line {cut}: lost {missed:?}");
+    }
+}
+
+#[test]
+fn every_cut_of_a_tree_with_parallel_partitions_and_child_syncs_resumes_without_loss() {
+    let level = |records, every, emit| Level {
+        records,
+        incremental: true,
+        per_parent: false,
+        every,
+        emit,
+    };
+    let shape = Shape {
+        levels: vec![level(4, 1, Emit::Stream), level(3, 2, Emit::Loop)],
+        partitions: 4,
+        interleave: 2,
+        concurrent: 3,
+    };
+    let f = Files::new();
+    let (out, full) = run(tap_of(&shape), &["--config", &f.empty_config()]);
+    assert_eq!(out.exit_code, 0, "{:?}", out.error);
+    assert_eq!(keys(&full).len(), 4 * (4 + 4 * 3));
     for cut in 0..=full.len() {
         let missed = missed_after_cut(&shape, &full, cut);
         assert!(missed.is_empty(), "cut at line {cut}: lost {missed:?}");

@@ -6,6 +6,7 @@
 //! when it ends. Sync contexts reach the engine through the [`Tree`] handle it implements (other
 //! streams' writers, the children of a parent's records).
 
+mod lanes;
 mod partition;
 mod report;
 mod tree;
@@ -48,6 +49,8 @@ pub(crate) struct Outcome {
 pub(crate) struct Handle<C, K> {
     pub(crate) plan: PlannedStream<C, K>,
     pub(crate) writer: Arc<Mutex<Writer>>,
+    /// Idle writers for syncs of the stream that run at once.
+    lanes: lanes::Lanes,
     outcome: Mutex<Outcome>,
 }
 
@@ -237,9 +240,11 @@ fn handle_of<C, K>(
         output: output.clone(),
     });
     writer.leave_out(&plan.leave_out);
+    let writer = Arc::new(Mutex::new(writer));
     Handle {
         plan: planned,
-        writer: Arc::new(Mutex::new(writer)),
+        lanes: lanes::Lanes::new(&writer),
+        writer,
         outcome: Mutex::new(Outcome::default()),
     }
 }

@@ -1,8 +1,9 @@
 //! Syncing one top-level stream and its tree, and one partition of any stream: the book opened,
 //! the sync function run with retries, the book given back.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -13,6 +14,7 @@ use crate::error::{BoxError, SyncResult};
 use crate::report::StreamReport;
 use crate::scope::{Scope, Tree, lock};
 use crate::stream::RetryScope;
+use crate::writer::Writer;
 
 impl<C, K> Engine<C, K>
 where
@@ -71,13 +73,14 @@ where
         Ok(())
     }
 
-    /// Runs the root once, or once per partition when it declares partitions. A failing
-    /// partition is collected; its siblings still run.
+    /// Runs the root once, or once per partition when it declares partitions (up to the stream's
+    /// `max_concurrent_partitions` at once). A failing partition is collected; its siblings still
+    /// run.
     async fn run_partitions(self: Arc<Self>, root: &Arc<Handle<C, K>>) -> SyncResult {
         let Some(runner) = root.plan.runner.clone() else {
             return Ok(());
         };
-        let scope = self.scope(root, None, None);
+        let scope = self.scope(root, &root.writer, None, None);
         let Some(listing) = runner.partitions(self.env.clone(), scope) else {
             return self
                 .clone()
@@ -87,15 +90,7 @@ where
         };
         let partitions = listing.await?;
         info!("stream {}: {} partition(s)", root.name(), partitions.len());
-        for partition in partitions {
-            let result = self
-                .clone()
-                .run_partition(root.clone(), Some(partition))
-                .await;
-            if let (Err(e), true) = (result, self.options.fail_fast) {
-                return Err(e);
-            }
-        }
+        self.clone().run_at_once(root, partitions).await?;
         let failed = root.outcome().failures.len();
         if failed > 0 {
             return Err(error(format!("{failed} partition(s) failed")));
@@ -103,8 +98,52 @@ where
         Ok(())
     }
 
-    /// Syncs one partition (or the whole stream): its book, retries, then the book given back.
-    /// A failure is recorded on the stream's outcome (and returned).
+    /// Runs the partitions of `root`, in their order, up to its limit at once, each on its own
+    /// task. With `--fail-fast` the first failure stops the others (their records not yet
+    /// committed are not claimed by any STATE).
+    async fn run_at_once(
+        self: Arc<Self>,
+        root: &Arc<Handle<C, K>>,
+        partitions: Vec<Value>,
+    ) -> SyncResult {
+        let limit = root.plan.max_concurrent_partitions.max(1);
+        let mut queue = partitions.into_iter();
+        let mut running = tokio::task::JoinSet::new();
+        let mut contexts = HashMap::new();
+        loop {
+            while running.len() < limit
+                && let Some(partition) = queue.next()
+            {
+                let sync = self
+                    .clone()
+                    .run_partition(root.clone(), Some(partition.clone()));
+                contexts.insert(running.spawn(sync).id(), partition);
+            }
+            let Some(joined) = running.join_next_with_id().await else {
+                return Ok(());
+            };
+            let failure = match joined {
+                Ok((id, result)) => {
+                    contexts.remove(&id);
+                    result.err()
+                }
+                Err(e) => {
+                    let message = format!("the sync panicked: {e}");
+                    let partition = contexts.remove(&e.id());
+                    root.outcome().failures.push((partition, message.clone()));
+                    Some(error(message))
+                }
+            };
+            if let (Some(e), true) = (failure, self.options.fail_fast) {
+                running.abort_all();
+                return Err(e);
+            }
+        }
+    }
+
+    /// Syncs one partition (or the whole stream): its book, retries, then the book given back,
+    /// through a writer of its own while other syncs of the stream run. A failure is recorded on
+    /// the stream's outcome (and returned).
     pub(super) fn run_partition(
         self: Arc<Self>,
         handle: Arc<Handle<C, K>>,
@@ -112,19 +151,23 @@ where
     ) -> futures::future::BoxFuture<'static, Result<Done, BoxError>> {
         Box::pin(async move {
             handle.outcome().ran = true;
+            let writer = handle.lanes.acquire(&handle.writer);
             let book = self.ledger.open(handle.name(), partition.as_ref());
             let emitted_before = {
-                let mut w = lock(&handle.writer);
+                let mut w = lock(&writer);
                 w.lend(book);
                 w.stats().emitted
             };
-            let result = self.run_with_retries(&handle, partition.clone()).await;
+            let result = self
+                .run_with_retries(&handle, &writer, partition.clone())
+                .await;
             let whole = matches!(result, Ok(Done::Whole));
-            let given_back = lock(&handle.writer).give_back(result.is_ok(), whole);
+            let given_back = lock(&writer).give_back(result.is_ok(), whole);
             let result = result.and_then(|done| given_back.map(|()| done).map_err(Into::into));
             if let Some(p) = partition.as_ref().filter(|_| handle.plan.parent.is_none()) {
-                count_partition(&handle, p, emitted_before);
+                count_partition(&writer, handle.name(), p, emitted_before);
             }
+            handle.lanes.release(&handle.writer, writer);
             if let Err(e) = &result {
                 handle
                     .outcome()
@@ -140,16 +183,17 @@ where
     async fn run_with_retries(
         self: &Arc<Self>,
         handle: &Arc<Handle<C, K>>,
+        writer: &Arc<Mutex<Writer>>,
         partition: Option<Value>,
     ) -> Result<Done, BoxError> {
         let Some(runner) = handle.plan.runner.clone() else {
             return Ok(Done::Whole);
         };
-        let original = lock(&handle.writer).book().start_json().cloned();
+        let original = lock(writer).book().start_json().cloned();
         let mut attempt = 1;
         loop {
-            let start = lock(&handle.writer).book().start_json().cloned();
-            let scope = self.scope(handle, partition.clone(), start);
+            let start = lock(writer).book().start_json().cloned();
+            let scope = self.scope(handle, writer, partition.clone(), start);
             let incomplete = scope.incomplete.clone();
             let err = match runner.start(self.env.clone(), scope).await {
                 Ok(()) if incomplete.load(Ordering::Relaxed) => return Ok(Done::Incomplete),
@@ -177,7 +221,7 @@ where
                 attempt - 1,
                 show(scope.bookmark.as_ref())
             );
-            let mut w = lock(&handle.writer);
+            let mut w = lock(writer);
             let next = self.ledger.restart(w.book(), scope.bookmark);
             w.flush()?;
             w.lend(next);
@@ -188,12 +232,13 @@ where
     pub(super) fn scope(
         self: &Arc<Self>,
         handle: &Handle<C, K>,
+        writer: &Arc<Mutex<Writer>>,
         partition: Option<Value>,
         start: Option<Value>,
     ) -> Scope {
         Scope {
             facts: handle.plan.facts.clone(),
-            writer: handle.writer.clone(),
+            writer: writer.clone(),
             partition,
             start,
             tree: self.clone() as Arc<dyn Tree>,
@@ -283,11 +328,11 @@ where
     }
 }
 
-/// The `record_count` of one partition's sync.
-fn count_partition<C, K>(handle: &Handle<C, K>, partition: &Value, emitted_before: u64) {
-    let emitted = lock(&handle.writer).stats().emitted;
+/// The `record_count` of one partition's sync (`writer` wrote it).
+fn count_partition(writer: &Mutex<Writer>, stream: &str, partition: &Value, emitted_before: u64) {
+    let emitted = lock(writer).stats().emitted;
     let mut tags = Map::new();
-    tags.insert("endpoint".into(), Value::from(handle.name()));
+    tags.insert("endpoint".into(), Value::from(stream));
     tags.insert("context".into(), partition.clone());
     let n = emitted - emitted_before;
     burler_singer::metrics::Metric::counter("record_count", n, tags).emit();

@@ -1,12 +1,15 @@
 //! The engine as sync contexts reach it: other streams' writers, and the children of a parent's
-//! records, each run to its end before the parent's bookmark may cover its record.
+//! records, each run to its end before the parent's bookmark may cover its record (the children
+//! of up to the sub-stream's `max_concurrent_partitions` parent records at once).
 
 use std::sync::{Arc, Mutex};
 
+use futures::StreamExt;
 use futures::future::BoxFuture;
+use serde_json::Value;
 use tracing::warn;
 
-use super::{Done, Engine, label};
+use super::{Done, Engine, Handle, label};
 use crate::error::BoxError;
 use crate::scope::{ChildTask, ChildrenDone, Tree};
 use crate::writer::Writer;
@@ -32,31 +35,62 @@ where
             .iter()
             .filter_map(|c| self.handle(c).cloned())
             .collect();
+        let limit = children
+            .iter()
+            .map(|c| c.plan.max_concurrent_partitions)
+            .min()
+            .unwrap_or(1)
+            .max(1);
         Box::pin(async move {
+            let children = &children;
+            let engine = &self;
+            let mut runs = futures::stream::iter(tasks)
+                .map(|task| async move {
+                    let whole = engine.clone().children_of(children, &task.context).await;
+                    whole.map(|whole| (!whole).then_some(task.parent_key))
+                })
+                .buffer_unordered(limit);
             let mut done = ChildrenDone::default();
-            for task in tasks {
-                let mut failed = false;
-                for child in &children {
-                    let context = Some(task.context.clone());
-                    let e = match self.clone().run_partition(child.clone(), context).await {
-                        Ok(Done::Whole) => continue,
-                        Ok(Done::Incomplete) => {
-                            failed = true;
-                            continue;
-                        }
-                        Err(e) => e,
-                    };
-                    warn!("{}: {e}", label(child.name(), Some(&task.context)));
-                    if self.options.fail_fast {
-                        return Err(e);
-                    }
-                    failed = true;
-                }
-                if failed {
-                    done.failed.push(task.parent_key.clone());
-                }
+            while let Some(run) = runs.next().await {
+                done.failed.extend(run?);
             }
             Ok(done)
         })
+    }
+}
+
+impl<C, K> Engine<C, K>
+where
+    C: Send + Sync + 'static,
+    K: Send + Sync + 'static,
+{
+    /// Runs every child stream for one parent record's `context`, one after another. `true` when
+    /// each child and its own tree completed; `Err` only with `--fail-fast`.
+    async fn children_of(
+        self: Arc<Self>,
+        children: &[Arc<Handle<C, K>>],
+        context: &Value,
+    ) -> Result<bool, BoxError> {
+        let mut whole = true;
+        for child in children {
+            let e = match self
+                .clone()
+                .run_partition(child.clone(), Some(context.clone()))
+                .await
+            {
+                Ok(Done::Whole) => continue,
+                Ok(Done::Incomplete) => {
+                    whole = false;
+                    continue;
+                }
+                Err(e) => e,
+            };
+            warn!("{}: {e}", label(child.name(), Some(context)));
+            if self.options.fail_fast {
+                return Err(e);
+            }
+            whole = false;
+        }
+        Ok(whole)
     }
 }

@@ -1,8 +1,11 @@
 //! The concurrency benchmark: 4 streams read page by page from a loopback HTTP API that answers
-//! each page after a simulated latency, synced with `max_concurrent_streams(1)` and then `(4)`.
-//! Prints both wall times and the speed-up.
+//! each page after a simulated latency, synced with `max_concurrent_streams(1)` and then `(4)`;
+//! with `--partitions 1`, one stream with 4 for-each partitions (one per API path), synced with
+//! `max_concurrent_partitions(1)` and then `(4)`. Prints both wall times and the speed-up.
 //!
-//! Usage: `concurrency [--streams 4] [--pages 25] [--page-size 100] [--latency-ms 20]`.
+//! Usage: `concurrency [--streams 4] [--pages 25] [--page-size 100] [--latency-ms 20]
+//! [--partitions 0|1] [--concurrent N]` (`--concurrent`: the limit of the concurrent run, default
+//! the number of streams).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -23,6 +26,10 @@ struct Shape {
     pages: u64,
     page_size: u64,
     latency: Duration,
+    /// One stream with `streams` partitions instead of `streams` streams.
+    partitions: bool,
+    /// The limit of the concurrent run.
+    concurrent: usize,
 }
 
 impl Shape {
@@ -32,6 +39,8 @@ impl Shape {
             pages: 25,
             page_size: 100,
             latency: Duration::from_millis(20),
+            partitions: false,
+            concurrent: 0,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         for pair in args.chunks(2) {
@@ -46,8 +55,13 @@ impl Shape {
                 "--pages" => shape.pages = n,
                 "--page-size" => shape.page_size = n,
                 "--latency-ms" => shape.latency = Duration::from_millis(n),
+                "--partitions" => shape.partitions = n != 0,
+                "--concurrent" => shape.concurrent = n as usize,
                 other => return Err(format!("unknown option {other}")),
             }
+        }
+        if shape.concurrent == 0 {
+            shape.concurrent = shape.streams;
         }
         Ok(shape)
     }
@@ -116,7 +130,11 @@ struct Config {
 type Ctx = SyncContext<Item, Config, HttpClient>;
 
 async fn sync_items(ctx: Ctx) -> SyncResult {
-    let path = format!("items/{}", ctx.stream_name());
+    let source = match ctx.partition() {
+        Some(p) => p["source"].as_str().unwrap_or_default().to_owned(),
+        None => ctx.stream_name().to_owned(),
+    };
+    let path = format!("items/{source}");
     let records = ctx
         .client()
         .get(&path)
@@ -127,24 +145,45 @@ async fn sync_items(ctx: Ctx) -> SyncResult {
     Ok(())
 }
 
-/// Syncs every stream with at most `concurrent` at once; returns the wall time and records written.
+/// The tap: `shape.streams` streams, at most `concurrent` at once; or one stream with as many
+/// partitions, at most `concurrent` at once.
+fn tap(shape: Shape, concurrent: usize) -> Tap<Config, HttpClient> {
+    let tap = Tap::new("tap-bench-concurrency")
+        .config::<Config>()
+        .client(|c: &Config| HttpClient::builder(&c.base_url)?.build());
+    let stream = |name: String| {
+        Stream::new(name)
+            .schema_from_type()
+            .key(["id"])
+            .sync(sync_items)
+    };
+    if shape.partitions {
+        let sources: Vec<Value> = (0..shape.streams)
+            .map(|i| json!({"source": format!("s{i}")}))
+            .collect();
+        let items = stream("items".into())
+            .max_concurrent_partitions(concurrent)
+            .partitions(move |_ctx: Ctx| {
+                let sources = sources.clone();
+                async move { Ok(sources) }
+            });
+        return tap.stream(items);
+    }
+    let mut tap = tap.max_concurrent_streams(concurrent);
+    for i in 0..shape.streams {
+        tap = tap.stream(stream(format!("s{i}")));
+    }
+    tap
+}
+
+/// Syncs with at most `concurrent` streams (or partitions) at once; returns the wall time and
+/// records written.
 fn sync(
     config: &std::path::Path,
     shape: Shape,
     concurrent: usize,
 ) -> Result<(Duration, u64), String> {
-    let mut tap = Tap::new("tap-bench-concurrency")
-        .config::<Config>()
-        .client(|c: &Config| HttpClient::builder(&c.base_url)?.build())
-        .max_concurrent_streams(concurrent);
-    for i in 0..shape.streams {
-        tap = tap.stream(
-            Stream::new(format!("s{i}"))
-                .schema_from_type()
-                .key(["id"])
-                .sync(sync_items),
-        );
-    }
+    let tap = tap(shape, concurrent);
     let started = Instant::now();
     let args = [
         "concurrency".as_ref(),
@@ -173,9 +212,9 @@ fn main() -> Result<(), String> {
     let expected = shape.streams as u64 * shape.pages * shape.page_size;
     let result = (|| {
         // A first short run warms up connections and the allocator; it is not counted.
-        sync(&config, shape, shape.streams)?;
+        sync(&config, shape, shape.concurrent)?;
         let (sequential, n1) = sync(&config, shape, 1)?;
-        let (concurrent, n4) = sync(&config, shape, shape.streams)?;
+        let (concurrent, n4) = sync(&config, shape, shape.concurrent)?;
         if n1 != expected || n4 != expected {
             return Err(format!("expected {expected} records, got {n1} and {n4}"));
         }
@@ -183,20 +222,22 @@ fn main() -> Result<(), String> {
     })();
     let _ = std::fs::remove_file(&config);
     let (sequential, concurrent) = result?;
+    let (what, setting) = if shape.partitions {
+        ("partitions of one stream", "max_concurrent_partitions")
+    } else {
+        ("streams", "max_concurrent_streams")
+    };
     println!(
-        "{} streams x {} pages x {} records, {} ms per page",
+        "{} {what} x {} pages x {} records, {} ms per page",
         shape.streams,
         shape.pages,
         shape.page_size,
         shape.latency.as_millis()
     );
+    println!("{setting}(1): {:.3} s", sequential.as_secs_f64());
     println!(
-        "max_concurrent_streams(1): {:.3} s",
-        sequential.as_secs_f64()
-    );
-    println!(
-        "max_concurrent_streams({}): {:.3} s",
-        shape.streams,
+        "{setting}({}): {:.3} s",
+        shape.concurrent,
         concurrent.as_secs_f64()
     );
     println!(
