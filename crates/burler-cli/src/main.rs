@@ -1,7 +1,7 @@
 //! `burler`: tools around Singer taps. `burler check` judges the conformance of any tap command
 //! (Rust or Python): discovery, catalog metadata, a full sync checked message by message, metric
-//! lines, and a second run from the final state. `burler meltano` prints a tap's Meltano plugin
-//! definition.
+//! lines, and a second run from the final state. `burler new` creates a tap crate from a
+//! template; `burler meltano` prints a tap's Meltano plugin definition.
 
 use std::process::ExitCode;
 
@@ -10,8 +10,10 @@ use clap::{Parser, Subcommand};
 mod check;
 mod manifest;
 mod meltano;
+mod new;
 mod run;
 mod schema;
+mod templates;
 mod yaml;
 
 /// Tools around Singer taps.
@@ -33,6 +35,8 @@ enum Command {
     Run(run::RunArgs),
     /// Manifest tools: `check MANIFEST...` (every problem with its position), `schema`.
     Manifest(manifest::ManifestArgs),
+    /// Create a tap crate: `burler new tap-NAME --template rest|graphql|sql|files|manifest`.
+    New(new::NewArgs),
     /// Print a tap's Meltano plugin definition (Hub `*.yml`): `burler meltano -- <tap command...>`.
     Meltano(meltano::MeltanoArgs),
 }
@@ -44,5 +48,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Manifest(args) => manifest::run(&args),
         Command::Meltano(args) => meltano::run(args),
+        Command::New(args) => new::run(&args),
     }
 }
