@@ -60,6 +60,7 @@ pub(crate) fn check<C, K>(streams: &[BoxedStream<C, K>]) -> Result<(), Error> {
             )));
         }
     }
+    check_parents(streams)?;
     let mut fed = HashSet::new();
     for s in streams {
         for dep in s.spec.after.iter().chain(&s.spec.emits_to) {
@@ -89,6 +90,26 @@ pub(crate) fn check<C, K>(streams: &[BoxedStream<C, K>]) -> Result<(), Error> {
             "stream dependencies form a cycle: {}",
             cycle.join(" -> ")
         )));
+    }
+    Ok(())
+}
+
+/// Each parent named with `child_of` is another stream declared before the child (so the tree
+/// has no cycle, and parents are planned before their children).
+fn check_parents<C, K>(streams: &[BoxedStream<C, K>]) -> Result<(), Error> {
+    for (at, s) in streams.iter().enumerate() {
+        for parent in &s.spec.also_parents {
+            let problem = match streams.iter().position(|p| &p.spec.name == parent) {
+                None => "there is no such stream",
+                Some(p) if p >= at => "a parent must be declared before its child",
+                Some(_) if s.spec.parent.as_ref() == Some(parent) => "it is its parent already",
+                Some(_) => continue,
+            };
+            return Err(Error::Definition(format!(
+                "stream `{}`: child_of(\"{parent}\"): {problem}",
+                s.spec.name
+            )));
+        }
     }
     Ok(())
 }

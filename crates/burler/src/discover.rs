@@ -36,7 +36,8 @@ fn entry<C, K>(stream: &BoxedStream<C, K>, schema: &Value) -> CatalogEntry {
         forced,
         Some(spec.selected_by_default),
     );
-    if let Some(parent) = &spec.parent {
+    // The metadata names one parent: the first (a `child_of` child may have several).
+    if let Some(parent) = spec.parents().next() {
         metadata.set(
             &Breadcrumb::root(),
             keys::PARENT_TAP_STREAM_ID,

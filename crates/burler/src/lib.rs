@@ -55,6 +55,7 @@ mod plan;
 mod report;
 mod runner;
 mod scope;
+mod shard;
 mod stream;
 mod sync;
 mod tap;

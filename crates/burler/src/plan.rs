@@ -41,7 +41,11 @@ pub(crate) struct PlannedStream<C, K> {
     pub(crate) selected: bool,
     /// Runs this run: selected, or feeding or driving a selected stream.
     pub(crate) needed: bool,
+    /// The first parent, for a sub-stream.
     pub(crate) parent: Option<String>,
+    /// The top-level streams whose trees hold this stream (itself, for a top-level stream):
+    /// several for a child of parents in different trees.
+    pub(crate) roots: Vec<String>,
     pub(crate) after: Vec<String>,
     pub(crate) retry: Option<RetrySync>,
     /// How many of its partitions (for a sub-stream: parent records' syncs) run at once.
@@ -95,7 +99,7 @@ impl<C, K> Plan<C, K> {
         let roots: Vec<(&str, &[String])> = tap
             .streams
             .iter()
-            .filter(|d| d.spec.parent.is_none())
+            .filter(|d| d.spec.parents().next().is_none())
             .map(|d| (d.spec.name.as_str(), d.spec.after.as_slice()))
             .collect();
         let resume = inputs.state.currently_syncing().map(str::to_owned);
@@ -147,17 +151,19 @@ fn plan_stream<C, K>(
         }
         _ => None,
     };
-    let children: Vec<String> = tap
-        .streams
-        .iter()
-        .filter(|c| spec.children.contains(&c.spec.name))
+    let children: Vec<String> = children_of(&tap.streams, &spec.name)
         .filter(|c| c.runner.is_some() && needed.contains(c.spec.name.as_str()))
         .map(|c| c.spec.name.clone())
         .collect();
-    let parent = earlier
+    let parents: Vec<&PlannedStream<C, K>> = earlier
         .iter()
-        .find(|p| Some(&p.facts.name) == spec.parent.as_ref());
-    let versioned = method == ReplicationMethod::FullTable && parent.is_none_or(|p| p.versioned);
+        .filter(|p| spec.parents().any(|n| *n == p.facts.name))
+        .collect();
+    let roots = roots_of(&spec.name, &parents);
+    // One version per run needs the whole table read in one tree, all of it FULL_TABLE.
+    let versioned = method == ReplicationMethod::FullTable
+        && parents.iter().all(|p| p.versioned)
+        && roots.len() == 1;
     let writer = plan_writer(tap, def, entry, key.as_deref(), inputs.missing);
     let policy = Policy {
         keeps: keeps(def, method),
@@ -165,7 +171,7 @@ fn plan_stream<C, K>(
             .as_deref()
             .is_some_and(|k| is_datetime_field(&writer.schema, k)),
         key,
-        parent: spec.parent.clone(),
+        parents: spec.parents().cloned().collect(),
         lookback: spec.lookback,
         filter_older: spec.filter_older,
         gated: !children.is_empty(),
@@ -184,7 +190,8 @@ fn plan_stream<C, K>(
         runner: def.runner.clone(),
         selected: selected.get(spec.name.as_str()).copied().unwrap_or(false),
         needed: def.runner.is_some() && needed.contains(spec.name.as_str()),
-        parent: spec.parent.clone(),
+        parent: spec.parents().next().cloned(),
+        roots,
         after: spec.after.clone(),
         retry: spec.retry.clone(),
         max_concurrent_partitions: spec.max_concurrent_partitions,
@@ -198,7 +205,7 @@ fn plan_stream<C, K>(
 fn keeps<C, K>(def: &BoxedStream<C, K>, method: ReplicationMethod) -> Keeps {
     let spec = &def.spec;
     let has_partitions = def.runner.as_ref().is_some_and(|r| r.has_partitions());
-    match (method, &spec.parent, &spec.per_parent) {
+    match (method, spec.parents().next(), &spec.per_parent) {
         (ReplicationMethod::FullTable, _, _) => Keeps::Nothing,
         (_, None, _) if has_partitions => Keeps::Partitions,
         (_, None, _) => Keeps::Stream,
@@ -212,9 +219,7 @@ fn rollup_children<C, K>(tap: &TapDef<C, K>, def: &BoxedStream<C, K>) -> Vec<Str
     if !def.spec.rollup {
         return Vec::new();
     }
-    tap.streams
-        .iter()
-        .filter(|c| def.spec.children.contains(&c.spec.name))
+    children_of(&tap.streams, &def.spec.name)
         .filter(|c| matches!(c.spec.replication, Replication::Incremental { .. }))
         .map(|c| c.spec.name.clone())
         .collect()
@@ -287,7 +292,7 @@ fn needed_streams<'a, C, K>(
         for d in streams {
             let name = d.spec.name.as_str();
             let feeds = d.spec.emits_to.iter().any(|t| needed.contains(t.as_str()));
-            let drives = d.spec.children.iter().any(|c| needed.contains(c.as_str()));
+            let drives = children_of(streams, name).any(|c| needed.contains(c.spec.name.as_str()));
             if feeds || drives {
                 needed.insert(name);
             }
@@ -296,6 +301,27 @@ fn needed_streams<'a, C, K>(
             return needed;
         }
     }
+}
+
+/// The streams `parent` drives: its sub-streams and the streams declared `child_of` it.
+fn children_of<'a, C, K>(
+    streams: &'a [BoxedStream<C, K>],
+    parent: &'a str,
+) -> impl Iterator<Item = &'a BoxedStream<C, K>> {
+    streams
+        .iter()
+        .filter(move |c| c.spec.parents().any(|p| p == parent))
+}
+
+/// The top-level streams above a stream with these (planned) parents.
+fn roots_of<C, K>(name: &str, parents: &[&PlannedStream<C, K>]) -> Vec<String> {
+    if parents.is_empty() {
+        return vec![name.to_owned()];
+    }
+    let mut roots: Vec<String> = parents.iter().flat_map(|p| p.roots.clone()).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    roots
 }
 
 /// The catalog's replication key when it is the stream's (its one valid replication key), else
@@ -516,6 +542,33 @@ mod tests {
             &catalog(&children_of_full, &["grandchild"]),
         );
         assert!(plan.get("grandchild").unwrap().versioned);
+    }
+
+    #[test]
+    fn a_child_of_two_parents_is_planned_under_both_trees() {
+        let child = stream("c").child_of("a").child_of("b");
+        let tap = Tap::new("t")
+            .stream(stream("a"))
+            .stream(stream("b").substream(stream("d").child_of("a")))
+            .stream(child);
+        let plan = plan_of(&tap, &catalog(&tap, &["c"]));
+        let get = |n: &str| plan.get(n).unwrap();
+        assert!(get("a").needed && get("b").needed && !get("a").selected);
+        assert!(!get("d").needed, "d is not selected and drives nothing");
+        assert_eq!(get("a").facts.children, s(&["c"]));
+        assert_eq!(get("b").facts.children, s(&["c"]));
+        assert_eq!(get("c").roots, s(&["a", "b"]));
+        assert_eq!(get("c").policy.parents, s(&["a", "b"]));
+        assert_eq!(get("c").parent.as_deref(), Some("a"));
+        assert!(get("a").versioned && get("b").versioned);
+        assert!(!get("c").versioned, "one version cannot span two trees");
+        assert_eq!(get("d").policy.parents, s(&["b", "a"]));
+        assert_eq!(get("d").roots, s(&["a", "b"]));
+        assert_eq!(
+            plan.order,
+            s(&["a", "b"]),
+            "children of several parents are no roots"
+        );
     }
 
     #[test]

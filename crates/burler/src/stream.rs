@@ -100,6 +100,8 @@ pub(crate) struct StreamSpec<C> {
     pub(crate) retry: Option<RetrySync>,
     pub(crate) selected_by_default: bool,
     pub(crate) parent: Option<String>,
+    /// More parents, by name (`child_of`): the child runs for the records of each.
+    pub(crate) also_parents: Vec<String>,
     pub(crate) children: Vec<String>,
     pub(crate) interleave: Interleave,
     pub(crate) rollup: bool,
@@ -111,6 +113,13 @@ pub(crate) struct StreamSpec<C> {
     pub(crate) max_concurrent_partitions: usize,
     /// Declarations that do not fit together, reported at startup.
     pub(crate) errors: Vec<String>,
+}
+
+impl<C> StreamSpec<C> {
+    /// Every parent of the stream: the one it is a sub-stream of, then those of `child_of`.
+    pub(crate) fn parents(&self) -> impl Iterator<Item = &String> {
+        self.parent.iter().chain(&self.also_parents)
+    }
 }
 
 /// A stream: its schema, keys, replication, and the function that syncs it.
@@ -170,6 +179,7 @@ where
                 retry: None,
                 selected_by_default: true,
                 parent: None,
+                also_parents: Vec::new(),
                 children: Vec::new(),
                 interleave: Interleave::default(),
                 rollup: false,
@@ -396,10 +406,56 @@ where
     /// context (see [`child_context`](Self::child_context)). The children of the records read so far
     /// run before this stream's bookmark moves past them, so a resumed run loses no child. The child
     /// keeps one bookmark safe for every parent unless it declares
-    /// [`state_partitioning_keys`](Self::state_partitioning_keys). Selecting only the child still
-    /// runs this stream to drive it, without emitting this stream's records.
+    /// [`state_partitioning_keys`](Self::state_partitioning_keys). The child runs once per
+    /// distinct context per run (two records giving the same context sync it once; see
+    /// [`child_of`](Self::child_of) for children of several parents).
+    ///
+    /// Selecting only the child still runs this stream to drive it (meltano/sdk#216 asks for
+    /// the child alone): its records are read for their child contexts, never written — no
+    /// SCHEMA, RECORD or bookmark of it — so it reads from its start (`start_date`) every run
+    /// and the child's own bookmark decides what the child reads.
     pub fn substream(mut self, child: impl Into<BoxedStream<C, K>>) -> Self {
         self.children.push(child.into());
+        self
+    }
+
+    /// Makes this stream a child of `parent` too (a stream declared earlier in the tap, by name),
+    /// besides the parent it is a [`substream`](Self::substream) of, if any: it then runs for
+    /// the records of each of its parents (singer-sdk users asked for this in meltano/sdk#2290).
+    /// A stream declared at the top level with `child_of` is a sub-stream of those parents only.
+    ///
+    /// A child runs **once per distinct context per run**: when two parent records — of one
+    /// parent or of different parents — give the same [`child_context`](Self::child_context),
+    /// the second waits for the first one's sync and shares its outcome, so contexts that mean
+    /// different things must differ (e.g. `{"country": "fr"}` and `{"category": "books"}`, not
+    /// `{"id": 7}` from both). Either parent's bookmark covers a record only once that record's
+    /// children are written. A child one sync of which holds several trees never gets a table
+    /// version (ACTIVATE_VERSION after one tree would delete the other trees' rows at the target),
+    /// and its shared bookmark moves only once every tree holding it completed whole.
+    ///
+    /// ```
+    /// use burler::prelude::*;
+    /// use serde_json::{Value, json};
+    /// let stream = |name: &str| -> Stream<Value, Value, ()> {
+    ///     Stream::new(name).schema(json!({"type": "object"})).key(["id"])
+    /// };
+    /// let events = stream("events")
+    ///     .child_of("countries")
+    ///     .child_of("categories")
+    ///     .sync(|ctx: SyncContext<Value>| async move {
+    ///         let _which = ctx.partition(); // {"country": ..} or {"category": ..}
+    ///         Ok(())
+    ///     });
+    /// let countries = stream("countries")
+    ///     .child_context(|r| json!({"country": r["id"]}))
+    ///     .sync(|_ctx| async { Ok(()) });
+    /// let categories = stream("categories")
+    ///     .child_context(|r| json!({"category": r["id"]}))
+    ///     .sync(|_ctx| async { Ok(()) });
+    /// let _tap = Tap::new("tap-events").stream(countries).stream(categories).stream(events);
+    /// ```
+    pub fn child_of(mut self, parent: impl Into<String>) -> Self {
+        self.spec.also_parents.push(parent.into());
         self
     }
 

@@ -615,7 +615,7 @@ mod tests {
         let policy = crate::ledger::Policy {
             key: key.map(str::to_owned),
             keeps: crate::ledger::Keeps::Stream,
-            parent: None,
+            parents: Vec::new(),
             lookback: None,
             filter_older: false,
             gated: false,

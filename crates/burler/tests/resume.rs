@@ -208,58 +208,57 @@ proptest! {
     }
 }
 
-#[test]
-fn every_cut_of_a_deep_tree_with_partitions_resumes_without_loss() {
-    let level = |records, every, emit| Level {
+/// An incremental level emitting `records` records with `emit`, committing every `every`.
+fn incremental(records: u64, every: u64, emit: Emit) -> Level {
+    Level {
         records,
         incremental: true,
         per_parent: false,
         every,
         emit,
-    };
-    let shape = Shape {
-        levels: vec![
-            level(4, 1, Emit::Stream),
-            level(3, 2, Emit::Loop),
-            level(3, 1, Emit::All),
-        ],
-        partitions: 2,
-        interleave: 2,
-        concurrent: 1,
-    };
+    }
+}
+
+/// Runs `shape` once (it must write `expected` distinct records), then cuts it at every line and
+/// resumes: no cut may lose a record.
+fn assert_every_cut_resumes(shape: &Shape, expected: usize) {
     let f = Files::new();
-    let (out, full) = run(tap_of(&shape), &["--config", &f.empty_config()]);
+    let (out, full) = run(tap_of(shape), &["--config", &f.empty_config()]);
     assert_eq!(out.exit_code, 0, "{:?}", out.error);
-    assert_eq!(keys(&full).len(), 2 * (4 + 4 * 3 + 4 * 3 * 3));
+    assert_eq!(keys(&full).len(), expected);
     for cut in 0..=full.len() {
-        let missed = missed_after_cut(&shape, &full, cut);
+        let missed = missed_after_cut(shape, &full, cut);
         assert!(missed.is_empty(), "cut at line {cut}: lost {missed:?}");
     }
 }
 
 #[test]
-fn every_cut_of_a_tree_with_parallel_partitions_and_child_syncs_resumes_without_loss() {
-    let level = |records, every, emit| Level {
-        records,
-        incremental: true,
-        per_parent: false,
-        every,
-        emit,
-    };
+fn every_cut_of_a_deep_tree_with_partitions_resumes_without_loss() {
     let shape = Shape {
-        levels: vec![level(4, 1, Emit::Stream), level(3, 2, Emit::Loop)],
+        levels: vec![
+            incremental(4, 1, Emit::Stream),
+            incremental(3, 2, Emit::Loop),
+            incremental(3, 1, Emit::All),
+        ],
+        partitions: 2,
+        interleave: 2,
+        concurrent: 1,
+    };
+    assert_every_cut_resumes(&shape, 2 * (4 + 4 * 3 + 4 * 3 * 3));
+}
+
+#[test]
+fn every_cut_of_a_tree_with_parallel_partitions_and_child_syncs_resumes_without_loss() {
+    let shape = Shape {
+        levels: vec![
+            incremental(4, 1, Emit::Stream),
+            incremental(3, 2, Emit::Loop),
+        ],
         partitions: 4,
         interleave: 2,
         concurrent: 3,
     };
-    let f = Files::new();
-    let (out, full) = run(tap_of(&shape), &["--config", &f.empty_config()]);
-    assert_eq!(out.exit_code, 0, "{:?}", out.error);
-    assert_eq!(keys(&full).len(), 4 * (4 + 4 * 3));
-    for cut in 0..=full.len() {
-        let missed = missed_after_cut(&shape, &full, cut);
-        assert!(missed.is_empty(), "cut at line {cut}: lost {missed:?}");
-    }
+    assert_every_cut_resumes(&shape, 4 * (4 + 4 * 3));
 }
 
 #[test]

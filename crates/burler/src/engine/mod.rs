@@ -43,6 +43,8 @@ pub(crate) struct Outcome {
     failures: Vec<(Option<serde_json::Value>, String)>,
     /// The tree above it failed or stopped before it could run (sub-streams only).
     parent_failed: bool,
+    /// Its tree completed (top-level streams only).
+    tree_done: bool,
 }
 
 /// One stream, shared by the engine and every sync of it.
@@ -200,13 +202,17 @@ impl<C, K> Engine<C, K> {
         self.streams.get(name)
     }
 
-    /// The streams below `name` (children, grandchildren, …), parents first.
+    /// The streams below `name` (children, grandchildren, …), parents first, each once (a
+    /// child of several parents is reached more than once).
     fn descendants(&self, name: &str) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = Vec::new();
         let mut queue = vec![name.to_owned()];
         while let Some(next) = queue.pop() {
             if let Some(h) = self.handle(&next) {
                 for child in &h.plan.facts.children {
+                    if out.contains(child) {
+                        continue;
+                    }
                     out.push(child.clone());
                     queue.push(child.clone());
                 }

@@ -247,7 +247,8 @@ where
     }
 
     /// After the root succeeded: commits the streams it fed, activates the table versions of
-    /// the tree whose every sync succeeded, and lets the ledger finish the tree.
+    /// the tree whose every sync succeeded, and lets the ledger finish the tree (the streams of it
+    /// no other unfinished tree holds).
     fn finish_tree(&self, root: &Handle<C, K>, tree: &[String]) -> SyncResult {
         for name in &root.plan.facts.emits_to {
             if let Some(h) = self.handle(name) {
@@ -269,8 +270,26 @@ where
                 w.flush()?;
             }
         }
-        self.ledger.finish_stream(root.name(), tree)?;
+        root.outcome().tree_done = true;
+        // A child in other trees too waits for the last of them (its shared bookmark then covers
+        // every parent).
+        let complete: Vec<String> = tree
+            .iter()
+            .filter(|c| self.trees_done(c))
+            .cloned()
+            .collect();
+        self.ledger.finish_stream(root.name(), &complete)?;
         Ok(())
+    }
+
+    /// True when every tree holding `stream` has completed.
+    fn trees_done(&self, stream: &str) -> bool {
+        self.handle(stream).is_some_and(|h| {
+            h.plan
+                .roots
+                .iter()
+                .all(|r| self.handle(r).is_some_and(|root| root.outcome().tree_done))
+        })
     }
 
     /// The root failed: its sub-streams are reported as such; pending records are written, and a

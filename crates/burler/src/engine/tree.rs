@@ -1,6 +1,7 @@
 //! The engine as sync contexts reach it: other streams' writers, and the children of a parent's
 //! records, each run to its end before the parent's bookmark may cover its record (the children
-//! of up to the sub-stream's `max_concurrent_partitions` parent records at once).
+//! of up to the sub-stream's `max_concurrent_partitions` parent records at once), once per
+//! distinct parent context per run (see [`Lanes`](super::lanes::Lanes)).
 
 use std::sync::{Arc, Mutex};
 
@@ -9,6 +10,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tracing::warn;
 
+use super::lanes::{Claim, context_key};
 use super::{Done, Engine, Handle, label};
 use crate::error::BoxError;
 use crate::scope::{ChildTask, ChildrenDone, Tree};
@@ -73,24 +75,51 @@ where
     ) -> Result<bool, BoxError> {
         let mut whole = true;
         for child in children {
-            let e = match self
-                .clone()
-                .run_partition(child.clone(), Some(context.clone()))
-                .await
-            {
-                Ok(Done::Whole) => continue,
-                Ok(Done::Incomplete) => {
-                    whole = false;
-                    continue;
-                }
-                Err(e) => e,
-            };
-            warn!("{}: {e}", label(child.name(), Some(context)));
-            if self.options.fail_fast {
-                return Err(e);
-            }
-            whole = false;
+            whole &= self.clone().sync_child(child, context).await?;
         }
         Ok(whole)
+    }
+
+    /// Syncs `child` for `context` once per run: a context synced already gives that sync's
+    /// outcome; one syncing now (for another parent record, on another task) is waited for, so
+    /// the parent's bookmark still covers its record only once the child's records are written.
+    async fn sync_child(
+        self: Arc<Self>,
+        child: &Arc<Handle<C, K>>,
+        context: &Value,
+    ) -> Result<bool, BoxError> {
+        let key = context_key(context);
+        let cell = match child.lanes.claim(key) {
+            Claim::Done(whole) => return Ok(whole),
+            Claim::Run(cell) => cell,
+        };
+        let sync = || self.clone().sync_once(child.clone(), context.clone());
+        let whole = *cell.get_or_try_init(sync).await?;
+        child.lanes.settle(key, whole);
+        Ok(whole)
+    }
+
+    /// One sync of `child` for `context`: `true` when it and its tree completed. A failure is
+    /// logged (the engine reports it at the end); `Err` only with `--fail-fast`.
+    async fn sync_once(
+        self: Arc<Self>,
+        child: Arc<Handle<C, K>>,
+        context: Value,
+    ) -> Result<bool, BoxError> {
+        match self
+            .clone()
+            .run_partition(child.clone(), Some(context.clone()))
+            .await
+        {
+            Ok(Done::Whole) => Ok(true),
+            Ok(Done::Incomplete) => Ok(false),
+            Err(e) => {
+                warn!("{}: {e}", label(child.name(), Some(&context)));
+                if self.options.fail_fast {
+                    return Err(e);
+                }
+                Ok(false)
+            }
+        }
     }
 }

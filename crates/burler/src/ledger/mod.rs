@@ -76,8 +76,8 @@ pub(crate) struct Policy {
     pub(crate) key: Option<String>,
     /// How bookmarks are kept.
     pub(crate) keeps: Keeps,
-    /// The parent stream, for a sub-stream.
-    pub(crate) parent: Option<String>,
+    /// The parent streams, for a sub-stream (several for a child declared with `child_of`).
+    pub(crate) parents: Vec<String>,
     /// How far before the stored bookmark a sync starts.
     pub(crate) lookback: Option<Duration>,
     /// Records older than the start are left out.
@@ -313,7 +313,8 @@ impl Ledger {
     }
 
     /// Advances a shared sub-stream bookmark to the sync start when the child was read for every
-    /// parent: no stream above it resumed from a bookmark and none of its syncs failed.
+    /// parent: no stream above it (through any of its parents) resumed from a bookmark and none
+    /// of its syncs failed. The engine asks once every tree holding the child has finished.
     fn advance_shared(&self, inner: &mut Inner, child: &str) {
         let Some(policy) = inner.policies.get(child) else {
             return;
@@ -321,11 +322,20 @@ impl Ledger {
         if policy.keeps != Keeps::Shared || !policy.datetime_key {
             return;
         }
+        // Every stream above the child, through each of its parents.
         let mut ancestors = vec![child.to_owned()];
-        let mut at = policy.parent.clone();
-        while let Some(p) = at {
-            at = inner.policies.get(&p).and_then(|x| x.parent.clone());
-            ancestors.push(p);
+        let mut at = 0;
+        while at < ancestors.len() {
+            let above = inner
+                .policies
+                .get(&ancestors[at])
+                .map(|x| x.parents.clone());
+            for p in above.unwrap_or_default() {
+                if !ancestors.contains(&p) {
+                    ancestors.push(p);
+                }
+            }
+            at += 1;
         }
         let whole = ancestors.iter().all(|s| {
             inner.progress.get(s).is_some_and(|p| !p.failed)
@@ -465,7 +475,7 @@ mod tests {
         Policy {
             key: Some("updated_at".into()),
             keeps,
-            parent: None,
+            parents: Vec::new(),
             lookback: None,
             filter_older: false,
             gated,
@@ -548,7 +558,7 @@ mod tests {
     #[test]
     fn a_shared_child_advances_only_when_the_tree_was_read_whole() {
         let mut child = policy(Keeps::Shared, false);
-        child.parent = Some("p".into());
+        child.parents = vec!["p".into()];
         let (ledger, sink) = new_ledger(
             json!({}),
             vec![("p", policy(Keeps::Stream, true)), ("c", child.clone())],
@@ -583,7 +593,7 @@ mod tests {
     #[test]
     fn per_parent_bookmarks_are_keyed_by_the_declared_context_keys() {
         let mut child = policy(Keeps::PerParent(vec!["account".into()]), false);
-        child.parent = Some("p".into());
+        child.parents = vec!["p".into()];
         let (ledger, sink) = new_ledger(json!({}), vec![("c", child)]);
         for campaign in 1..=4 {
             let ctx = json!({"account": campaign % 2, "campaign": campaign});
