@@ -41,6 +41,8 @@ use crate::config::{BatchConfig, Format};
 pub struct BatchWriter {
     config: BatchConfig,
     stream: String,
+    /// `{tap}--{stream}`, the start of every file name.
+    tap_stream: String,
     sync_id: String,
     files: usize,
     open: Option<OpenFile>,
@@ -98,6 +100,7 @@ impl BatchWriter {
         Ok(BatchWriter {
             config: config.clone(),
             stream: stream.to_owned(),
+            tap_stream: format!("{tap_name}--{stream}"),
             sync_id: format!("{tap_name}--{stream}-{}", uuid::Uuid::new_v4()),
             files: 0,
             open: None,
@@ -105,6 +108,22 @@ impl BatchWriter {
             #[cfg(feature = "parquet")]
             columns,
         })
+    }
+
+    /// A writer for another sync of the same stream running beside this one: the same settings,
+    /// files of its own (a new sync id).
+    pub fn fork(&self) -> Self {
+        BatchWriter {
+            config: self.config.clone(),
+            stream: self.stream.clone(),
+            tap_stream: self.tap_stream.clone(),
+            sync_id: format!("{}-{}", self.tap_stream, uuid::Uuid::new_v4()),
+            files: 0,
+            open: None,
+            scratch: Vec::new(),
+            #[cfg(feature = "parquet")]
+            columns: self.columns.clone(),
+        }
     }
 
     /// Records in the open file, not yet in any BATCH message.

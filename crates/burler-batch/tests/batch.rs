@@ -153,6 +153,35 @@ fn jsonl_gzip_files_decode_to_the_records_and_respect_batch_size() {
 }
 
 #[test]
+fn a_fork_writes_files_of_its_own_with_the_same_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = config(dir.path(), "jsonl", None, 2, "p-");
+    let mut main = BatchWriter::new(&settings, "tap-x", "events", &schema()).unwrap();
+    let mut fork = main.fork();
+    let mut messages = write_all(&mut main, 3);
+    messages.extend(main.close_file().unwrap());
+    let from_main = messages.len();
+    messages.extend(write_all(&mut fork, 3));
+    messages.extend(fork.close_file().unwrap());
+    assert_eq!((from_main, messages.len()), (2, 4));
+    let files = assert_manifests_cover_the_files(&messages, dir.path());
+    let ids: std::collections::HashSet<String> = files
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.starts_with("p-tap-x--events-"), "{name}");
+            // p-tap-x--events-<uuid>-<n>.json: the uuid is the sync id.
+            name.trim_start_matches("p-tap-x--events-")
+                .rsplit_once('-')
+                .unwrap()
+                .0
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{files:?}");
+}
+
+#[test]
 fn jsonl_uncompressed_and_write_record_give_the_same_lines() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = BatchWriter::new(

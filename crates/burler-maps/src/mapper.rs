@@ -156,6 +156,11 @@ impl StreamMaps {
         self.index.get(name).map(|&i| &self.streams[i])
     }
 
+    /// Every input stream's mapper, by value (a runner hands each to the writer of its stream).
+    pub fn into_mappers(self) -> impl Iterator<Item = StreamMapper> {
+        self.streams.into_iter()
+    }
+
     /// True when the config maps and flattens nothing: every stream is its own single output,
     /// records untouched, so the engine can keep its direct path.
     pub fn is_inactive(&self) -> bool {

@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{ProtocolError, read_json_file};
 
+/// singer-sdk's key for the progress of an unsorted stream.
+const PROGRESS_MARKERS: &str = "progress_markers";
+
 /// A tap's state: `{"currently_syncing": ..., "bookmarks": {...}}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct State {
@@ -245,6 +248,66 @@ impl State {
                 partitions.push(Value::Object(p));
             }
         }
+    }
+
+    /// Sets singer-sdk's `progress_markers` of `stream` (of one partition, when `context` is
+    /// given): how far an unsorted stream has read, which is not a bookmark (the stream may still
+    /// send older records) and is promoted to one only when the sync completes.
+    ///
+    /// ```
+    /// use burler_singer::State;
+    /// use serde_json::json;
+    /// let mut state = State::default();
+    /// state.set_progress_markers("events", None, Some("updated_at"), json!("2024-05-01T00:00:00Z"));
+    /// assert_eq!(state.to_value()["bookmarks"]["events"]["progress_markers"], json!({
+    ///     "Note": "Progress is not resumable if interrupted.",
+    ///     "replication_key": "updated_at",
+    ///     "replication_key_value": "2024-05-01T00:00:00Z"}));
+    /// assert!(state.clear_progress_markers("events", None));
+    /// assert_eq!(state.to_value()["bookmarks"]["events"], json!({}));
+    /// ```
+    pub fn set_progress_markers(
+        &mut self,
+        stream: &str,
+        context: Option<&Value>,
+        key: Option<&str>,
+        value: Value,
+    ) {
+        let mut markers = Map::new();
+        markers.insert(
+            "Note".into(),
+            Value::from("Progress is not resumable if interrupted."),
+        );
+        if let Some(key) = key {
+            markers.insert("replication_key".into(), Value::from(key));
+        }
+        markers.insert("replication_key_value".into(), value);
+        let markers = Value::Object(markers);
+        match context {
+            Some(context) => self.set_partition_value(stream, context, PROGRESS_MARKERS, markers),
+            None => {
+                self.bookmark_mut(stream)
+                    .extra
+                    .insert(PROGRESS_MARKERS.into(), markers);
+            }
+        }
+    }
+
+    /// Removes the `progress_markers` of `stream` (or of one partition); `true` when there were.
+    pub fn clear_progress_markers(&mut self, stream: &str, context: Option<&Value>) -> bool {
+        let Some(bookmark) = self.bookmarks.get_mut(stream) else {
+            return false;
+        };
+        let Some(context) = context else {
+            return bookmark.extra.remove(PROGRESS_MARKERS).is_some();
+        };
+        bookmark
+            .partitions
+            .iter_mut()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+            .find(|p| p.get("context") == Some(context))
+            .is_some_and(|p| p.remove(PROGRESS_MARKERS).is_some())
     }
 
     /// Any key of `stream`'s bookmark (known keys included).

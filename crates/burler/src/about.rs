@@ -11,8 +11,20 @@ use serde_json::{Value, json};
 use crate::cli::AboutFormat;
 use crate::definition::TapDef;
 
-/// The capabilities every burler tap has.
-pub const CAPABILITIES: [&str; 5] = ["catalog", "discover", "state", "properties", "about"];
+/// The capabilities every burler tap has: the Singer ones, and singer-sdk's that the operator
+/// turns on in the config (`stream_maps`, `flattening_enabled`, `batch_config`) or on the
+/// command line (`--test`).
+pub const CAPABILITIES: [&str; 9] = [
+    "catalog",
+    "discover",
+    "state",
+    "properties",
+    "about",
+    "stream-maps",
+    "schema-flattening",
+    "batch",
+    "test",
+];
 
 /// Renders `--about` in the given format, with a trailing newline.
 pub(crate) fn render<C, K>(tap: &TapDef<C, K>, format: AboutFormat) -> String {
@@ -36,15 +48,25 @@ pub(crate) fn render<C, K>(tap: &TapDef<C, K>, format: AboutFormat) -> String {
     }
 }
 
-/// The config spec with secrets marked, or an empty object schema.
+/// The config spec with secrets marked, or an empty object schema, followed by the settings of
+/// the capabilities (as singer-sdk lists them), where the tap's spec does not have them.
 fn settings_schema<C, K>(tap: &TapDef<C, K>) -> Value {
     let mut schema = tap
         .config_schema
         .clone()
         .unwrap_or_else(|| json!({"type": "object", "properties": {}}));
     crate::config::mark_secret(&mut schema, &tap.secrets);
-    if let Some(Value::Object(props)) = schema.get_mut("properties") {
-        props.values_mut().for_each(add_enum_of_consts);
+    if let Some(Value::Object(properties)) = schema
+        .as_object_mut()
+        .map(|s| s.entry("properties").or_insert_with(|| json!({})))
+    {
+        properties.values_mut().for_each(add_enum_of_consts);
+        let capabilities = burler_maps::about::settings()
+            .into_iter()
+            .chain(burler_batch::about::settings());
+        for (name, setting) in capabilities {
+            properties.entry(name).or_insert(setting);
+        }
     }
     schema
 }

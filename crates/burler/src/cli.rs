@@ -15,6 +15,15 @@ pub enum AboutFormat {
     Markdown,
 }
 
+/// What `--test` runs, as singer-sdk's option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TestMode {
+    /// Every selected stream (and sub-stream) writes at most one record, then the run ends.
+    All,
+    /// Only the SCHEMA messages of the selected streams.
+    Schema,
+}
+
 /// Parsed command-line arguments of a tap.
 #[derive(Debug, Clone, Parser)]
 #[command(disable_version_flag = true)]
@@ -52,6 +61,12 @@ pub(crate) struct Cli {
     /// Write the end-of-run report as JSON to this file.
     #[arg(long = "report-json", value_name = "PATH")]
     pub(crate) report_json: Option<PathBuf>,
+    /// Test the connection: each selected stream syncs one record (`--test`, `--test=all`), or
+    /// only SCHEMA messages are written (`--test=schema`). A test run writes no STATE and
+    /// activates no table version.
+    #[arg(long, value_enum, value_name = "WHAT", num_args = 0..=1, require_equals = true,
+          default_missing_value = "all")]
+    pub(crate) test: Option<TestMode>,
     /// Stop at the first failing stream.
     #[arg(long = "fail-fast")]
     pub(crate) fail_fast: bool,

@@ -88,6 +88,11 @@ where
     }
 
     /// The moment the sync started: date-time bookmarks never pass it.
+    /// True when the record limit of `--test` stopped this stream.
+    pub(crate) fn stopped_at_limit(&self) -> bool {
+        self.writer().stopped_at_limit()
+    }
+
     pub(crate) fn sync_started(&self) -> DateTime<Utc> {
         self.env.sync_started
     }
@@ -175,7 +180,7 @@ where
         let mut writer = self.writer();
         let parent_key = writer.emit_keyed(record, bookmark)?;
         let facts = &self.run.scope.facts;
-        if facts.children.is_empty() {
+        if facts.children.is_empty() || !writer.syncs_children_of_last() {
             return Ok(false);
         }
         let context = match &self.run.child_context {
@@ -316,7 +321,11 @@ where
             }
         }
         writer.book_mut().settle(mark);
-        writer.commit_if_due()?;
+        if writer.commit_due() {
+            drop(writer);
+            self.run.scope.tree.seal_below(&self.run.scope.facts.name)?;
+            self.writer().checkpoint()?;
+        }
         Ok(())
     }
 
@@ -355,6 +364,61 @@ where
             });
         }
         lock(&writer).emit(record, None).map(|_| ())
+    }
+
+    /// Where an interrupted FULL_TABLE sync of this stream (or partition) left off: the position
+    /// its last [`checkpoint`](Self::checkpoint) stored, while that sync's table version is still
+    /// open. `None` on a fresh start: read from the beginning.
+    pub fn resume_point(&self) -> Option<Value> {
+        self.writer().resume_point(self.partition())
+    }
+
+    /// Makes a FULL_TABLE sync resumable: the records emitted so far (and the sub-streams of
+    /// them) are written, then a STATE stores `position` (a page token, a cursor, the last key
+    /// read, in the order the source is read). After a crash the next run gets it back from
+    /// [`resume_point`](Self::resume_point) and goes on under the same table version;
+    /// ACTIVATE_VERSION goes out only once the whole table is read, and the position leaves the
+    /// state with it.
+    ///
+    /// ```
+    /// # use burler::prelude::*;
+    /// # #[burler::record] struct Row { id: u64 }
+    /// # async fn fetch_after(_after: Option<u64>) -> Vec<Row> { Vec::new() }
+    /// async fn sync_rows(ctx: SyncContext<Row>) -> SyncResult {
+    ///     let mut after = ctx.resume_point().and_then(|v| v.as_u64());
+    ///     loop {
+    ///         let rows = fetch_after(after).await;
+    ///         let Some(last) = rows.last().map(|r| r.id) else { return Ok(()) };
+    ///         ctx.emit_all(&rows)?;
+    ///         ctx.checkpoint(last).await?;
+    ///         after = Some(last);
+    ///     }
+    /// }
+    /// let rows = Stream::new("rows").schema_from_type().key(["id"]).full_table().sync(sync_rows);
+    /// ```
+    ///
+    /// A stream that is not FULL_TABLE has no table version to resume: its position is its
+    /// bookmark, and `checkpoint` is an error.
+    pub async fn checkpoint(&self, position: impl Into<Value>) -> Result<(), EmitError> {
+        self.run_children().await?;
+        self.run.scope.tree.seal_below(self.stream_name())?;
+        if self
+            .run
+            .scope
+            .incomplete
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            // Children of some record failed: resuming past it would lose them.
+            return Ok(());
+        }
+        let stored = self
+            .writer()
+            .set_resume_point(self.partition(), position.into())?;
+        if stored {
+            Ok(())
+        } else {
+            Err(EmitError::NotFullTable(self.stream_name().to_owned()))
+        }
     }
 
     /// Moves the stream's bookmark to `value` (never backwards) and commits it in a STATE now.

@@ -160,6 +160,25 @@ pub enum EmitError {
         /// What went wrong.
         message: String,
     },
+    /// A stream map's expression failed on a record (`stream_maps` in the config).
+    #[error("stream {stream}: {message}")]
+    Map {
+        /// The input stream.
+        stream: String,
+        /// The expression and what went wrong.
+        message: String,
+    },
+    /// A BATCH file could not be written (`batch_config` in the config).
+    #[error("{0}")]
+    Batch(String),
+    /// `checkpoint` on a stream with no table version open (not FULL_TABLE).
+    #[error(
+        "stream {0}: checkpoint needs a FULL_TABLE sync (a table version in progress); an incremental stream resumes from its bookmark"
+    )]
+    NotFullTable(String),
+    /// The run's record limit (`--test`) was reached: the sync stops here, cleanly.
+    #[error("stream {0}: stopped at the record limit of --test")]
+    LimitReached(String),
     /// Writing to the output failed.
     #[error("writing output: {0}")]
     Io(#[from] std::io::Error),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use burler_singer::{Catalog, ReplicationMethod, State};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tracing::warn;
 
 use crate::bookmark::parse_datetime;
@@ -18,11 +18,16 @@ use crate::error::{BoxError, Error};
 use crate::plan::{Plan, PlanInputs};
 use crate::stream::{BoxedStream, SchemaSource};
 
+/// A config read and checked: the tap's type, its `start_date`, and the JSON it came from.
+pub(crate) struct LoadedConfig<C> {
+    pub(crate) config: C,
+    pub(crate) start_date: Option<DateTime<Utc>>,
+    /// For the settings every tap has (stream maps, BATCH).
+    pub(crate) raw: Map<String, Value>,
+}
+
 /// Reads, merges and checks the config; returns it parsed, with its `start_date`.
-pub(crate) fn load_config<C, K>(
-    tap: &TapDef<C, K>,
-    cli: &Cli,
-) -> Result<(C, Option<DateTime<Utc>>), Error> {
+pub(crate) fn load_config<C, K>(tap: &TapDef<C, K>, cli: &Cli) -> Result<LoadedConfig<C>, Error> {
     let merged = crate::config::load_merged(&cli.config)?;
     let files = cli
         .config
@@ -59,7 +64,16 @@ pub(crate) fn load_config<C, K>(
         return Err(invalid(problems));
     }
     let start_date = (tap.start_date_of)(&config);
-    Ok((config, start_date))
+    // The whole config, for what the operator turns on by key (stream maps, BATCH).
+    let raw = match raw {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    Ok(LoadedConfig {
+        config,
+        start_date,
+        raw,
+    })
 }
 
 /// The problem with the `start_date` of an untyped config, if any (absent or null is fine): one
@@ -82,6 +96,8 @@ fn untyped_start_date_problem(config: &Value) -> Option<String> {
 pub(crate) struct Loaded<C> {
     pub(crate) config: C,
     pub(crate) start_date: Option<DateTime<Utc>>,
+    /// The config as JSON, for the settings every tap has (stream maps, BATCH).
+    pub(crate) raw_config: Map<String, Value>,
     /// `--catalog` (or `--properties`), read; `None`: sync the discovered catalog.
     pub(crate) catalog: Option<CatalogFile>,
     pub(crate) state: State,
@@ -98,9 +114,10 @@ pub(crate) struct CatalogFile {
 pub(crate) fn load<C, K>(tap: &TapDef<C, K>, cli: &Cli) -> Result<Loaded<C>, Error> {
     let config = load_config(tap, cli);
     if !cli.syncs() {
-        return config.map(|(config, start_date)| Loaded {
-            config,
-            start_date,
+        return config.map(|c| Loaded {
+            config: c.config,
+            start_date: c.start_date,
+            raw_config: c.raw,
             catalog: None,
             state: State::default(),
         });
@@ -108,9 +125,10 @@ pub(crate) fn load<C, K>(tap: &TapDef<C, K>, cli: &Cli) -> Result<Loaded<C>, Err
     let (catalog, state) = (read_catalog(cli), load_state(cli));
     let mut problems = check_writable(cli);
     match (config, catalog, state) {
-        (Ok((config, start_date)), Ok(catalog), Ok(state)) if problems.is_empty() => Ok(Loaded {
-            config,
-            start_date,
+        (Ok(c), Ok(catalog), Ok(state)) if problems.is_empty() => Ok(Loaded {
+            config: c.config,
+            start_date: c.start_date,
+            raw_config: c.raw,
             catalog,
             state,
         }),

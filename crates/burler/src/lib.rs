@@ -60,6 +60,7 @@ mod stream;
 mod sync;
 mod tap;
 mod tap_config;
+mod transforms;
 mod verify;
 mod writer;
 

@@ -24,6 +24,8 @@ pub(crate) struct Output {
     inner: Arc<Mutex<OutputInner>>,
     /// Set once the reader (the target) has gone away: nothing more can be delivered.
     broken: Arc<AtomicBool>,
+    /// STATE lines are left out (a `--test` run moves no bookmark).
+    no_states: Arc<AtomicBool>,
 }
 
 struct OutputInner {
@@ -42,7 +44,13 @@ impl Output {
                 line: Vec::with_capacity(1024),
             })),
             broken: Arc::new(AtomicBool::new(false)),
+            no_states: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Leaves every STATE line out from now on: for a run whose state must not be kept.
+    pub(crate) fn leave_states_out(&self) {
+        self.no_states.store(true, Ordering::Relaxed);
     }
 
     /// True once a write failed because the reader closed the pipe.
@@ -90,6 +98,9 @@ impl Output {
         let inner = &mut *guard;
         inner.sink.write_all(pending).map_err(|e| self.note(e))?;
         pending.clear();
+        if self.no_states.load(Ordering::Relaxed) {
+            return inner.sink.flush().map_err(|e| self.note(e));
+        }
         let message = Message::State(StateMessage {
             value: state.to_value(),
         });

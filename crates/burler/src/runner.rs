@@ -4,6 +4,7 @@
 //! A sync goes inputs (all checked before the first message) → plan (no I/O) → ledger and engine
 //! → report.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use burler_singer::Catalog;
 use chrono::Utc;
 use tracing::{info, warn};
 
-use crate::cli::{self, Cli, Parsed};
+use crate::cli::{self, Cli, Parsed, TestMode};
 use crate::definition::TapDef;
 use crate::engine::{Engine, EngineOptions};
 use crate::error::Error;
@@ -20,6 +21,8 @@ use crate::ledger::Ledger;
 use crate::output::Output;
 use crate::report::{RunOutcome, RunReport};
 use crate::scope::RunEnv;
+use crate::transforms::Transforms;
+use crate::writer::Route;
 
 /// Parses arguments, runs, prints the final error lines, and returns the outcome.
 pub(crate) fn run<C, K, I, T>(
@@ -170,15 +173,20 @@ where
     let Configured { loaded, discovered } = configured;
     let inputs::Loaded {
         config,
+        raw_config,
         start_date,
         catalog,
         mut state,
     } = loaded;
     let plan = inputs::checked_plan(&tap, &cli, catalog, &mut state, &discovered);
     let plan = plan.map_err(no_report)?;
+    let routes = routes_of(&tap, &cli, &raw_config, &plan).map_err(no_report)?;
     let client = (tap.client)(&config).map_err(|e| no_report(Error::Client(e)))?;
     let sync_started = Utc::now();
     let output = Output::new(sink, cli.out_file.clone());
+    if cli.test.is_some() {
+        output.leave_states_out();
+    }
     let ledger = Ledger::new(
         state,
         plan.policies(),
@@ -196,10 +204,40 @@ where
         max_concurrent_streams: tap.max_concurrent_streams,
         fail_fast: tap.fail_fast || cli.fail_fast,
         metric_interval: tap.metric_interval,
+        record_limit: (cli.test == Some(TestMode::All)).then_some(1),
     };
-    let engine = Engine::new(plan, env, ledger, output.clone(), options);
+    let engine = Engine::new(plan, env, ledger, output.clone(), options, routes);
+    if cli.test == Some(TestMode::Schema) {
+        return engine
+            .write_schemas()
+            .map(|()| None)
+            .map_err(|e| no_report(Error::Output(e)));
+    }
     let report = engine.clone().run().await;
     finish(&engine, &cli, &output, report)
+}
+
+/// The route of every stream the config's stream maps, flattening or BATCH settings change.
+fn routes_of<C, K>(
+    tap: &TapDef<C, K>,
+    cli: &Cli,
+    raw_config: &serde_json::Map<String, serde_json::Value>,
+    plan: &crate::plan::Plan<C, K>,
+) -> Result<HashMap<String, Route>, Error> {
+    let files = cli
+        .config
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut transforms = Transforms::compile(raw_config, &tap.name, files, &plan.streams)?;
+    let mut routes = HashMap::new();
+    for planned in &plan.streams {
+        if let Some(route) = transforms.route_for(planned)? {
+            routes.insert(planned.facts.name.clone(), route);
+        }
+    }
+    Ok(routes)
 }
 
 /// Flushes the output, prints the report, and turns failures into the run's error.

@@ -89,6 +89,10 @@ pub(crate) trait Tree: Send + Sync {
         parent: &str,
         tasks: Vec<ChildTask>,
     ) -> BoxFuture<'static, Result<ChildrenDone, BoxError>>;
+
+    /// Closes the BATCH files of every stream below `parent`, before the parent commits a
+    /// bookmark that covers their records.
+    fn seal_below(&self, parent: &str) -> std::io::Result<()>;
 }
 
 /// One run of a sync function, as the engine starts it.

@@ -276,8 +276,25 @@ fn about_in_json_and_markdown() {
     assert_eq!(about["name"], "tap-files");
     assert_eq!(
         about["capabilities"],
-        json!(["catalog", "discover", "state", "properties", "about"])
+        json!([
+            "catalog",
+            "discover",
+            "state",
+            "properties",
+            "about",
+            "stream-maps",
+            "schema-flattening",
+            "batch",
+            "test"
+        ])
     );
+    // The capabilities' settings, as singer-sdk lists them.
+    for setting in ["stream_maps", "flattening_enabled", "batch_config"] {
+        assert!(
+            about["settings"]["properties"].get(setting).is_some(),
+            "{setting}"
+        );
+    }
     assert_eq!(
         about["settings"]["properties"]["data_dir"]["type"],
         "string"

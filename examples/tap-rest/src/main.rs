@@ -4,10 +4,11 @@
 //! shop of [`tap_rest::fixture`] on 127.0.0.1 itself, so it runs without network.
 
 use burler::chrono::{DateTime, SecondsFormat, Utc};
+use burler::futures::StreamExt;
 use burler::prelude::*;
 use burler::schemars::JsonSchema;
 use burler::serde::{Serialize, de::DeserializeOwned};
-use burler_http::paginate::Cursor;
+use burler_http::paginate::{Cursor, Paged};
 use burler_http::{
     BearerToken, HttpClient, HttpError, RateLimitMiddleware, RetryMiddleware, RetryPolicy,
 };
@@ -77,14 +78,23 @@ fn client(config: &Config) -> Result<HttpClient, BoxError> {
 }
 
 /// Every record of a list endpoint, page by page; `stream` names the requests in metrics.
+fn client_request(
+    client: &HttpClient,
+    stream: &str,
+    path: &str,
+    extra: &[(&str, String)],
+) -> Paged {
+    let request = client.get(path).endpoint(stream).query(&[("limit", "50")]).query(extra);
+    request.paginate(Cursor::new("cursor", "meta.next_cursor")).records_at("data")
+}
+
 fn list<R: DeserializeOwned + Send + 'static>(
     client: &HttpClient,
     stream: &str,
     path: &str,
     extra: &[(&str, String)],
 ) -> impl burler::futures::Stream<Item = Result<R, HttpError>> + Send + use<R> {
-    let request = client.get(path).endpoint(stream).query(&[("limit", "50")]).query(extra);
-    request.paginate(Cursor::new("cursor", "meta.next_cursor")).records_at("data").records()
+    client_request(client, stream, path, extra).records()
 }
 
 type Ctx<R> = SyncContext<R, Config, HttpClient>;
@@ -93,14 +103,29 @@ type Ctx<R> = SyncContext<R, Config, HttpClient>;
 fn full_table<R: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static>(
     name: &str,
 ) -> Stream<R, Config, HttpClient> {
-    Stream::new(name).schema_from_type().key(["id"]).full_table().sync(|ctx: Ctx<R>| async move {
-        let name = ctx.stream_name().to_owned();
-        ctx.emit_stream(list(ctx.client(), &name, &name, &[])).await?;
-        Ok(())
-    })
+    Stream::new(name).schema_from_type().key(["id"]).full_table().sync(sync_table)
 }
 
-/// Orders updated at or after the bookmark (or `start_date`); the API returns them sorted.
+/// A whole table, page by page; after each page the cursor of the next one is checkpointed, so
+/// a run cut short resumes there under the same table version.
+async fn sync_table<R: Serialize + DeserializeOwned + Send + Sync + 'static>(
+    ctx: Ctx<R>,
+) -> SyncResult {
+    let name = ctx.stream_name().to_owned();
+    let resume = ctx.resume_point().and_then(|v| v.as_str().map(|c| ("cursor", c.to_owned())));
+    let request = client_request(ctx.client(), &name, &name, resume.as_slice());
+    let mut pages = std::pin::pin!(request.pages::<R>());
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        let next = page.info().text("meta.next_cursor");
+        ctx.emit_all(page.into_records())?;
+        if let Some(next) = next {
+            ctx.checkpoint(next).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn sync_orders(ctx: Ctx<Order>) -> SyncResult {
     let start = ctx.replication_start_datetime();
     let since = start.map(|s| ("updated_since", s.to_rfc3339_opts(SecondsFormat::Secs, true)));

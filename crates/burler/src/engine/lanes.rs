@@ -92,6 +92,16 @@ impl Lanes {
         idle.unwrap_or_else(|| Arc::new(Mutex::new(lock(main).fork())))
     }
 
+    /// Closes the BATCH files of every idle writer (their syncs ended): before a commit that
+    /// covers their records, and at the end of the stream.
+    pub(super) fn seal_idle(&self) -> std::io::Result<()> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        for writer in idle.iter() {
+            lock(writer).seal_pending()?;
+        }
+        Ok(())
+    }
+
     /// Gives a writer back once its sync ended (its book given back): a fork's counters go to
     /// the main writer.
     pub(super) fn release(&self, main: &Arc<Mutex<Writer>>, writer: Arc<Mutex<Writer>>) {

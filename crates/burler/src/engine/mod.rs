@@ -23,7 +23,7 @@ use crate::output::Output;
 use crate::plan::{Plan, PlannedStream};
 use crate::report::RunReport;
 use crate::scope::RunEnv;
-use crate::writer::{Writer, WriterSetup};
+use crate::writer::{Route, Writer, WriterSetup};
 
 /// How a sync that succeeded ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +71,8 @@ pub(crate) struct EngineOptions {
     pub(crate) max_concurrent_streams: usize,
     pub(crate) fail_fast: bool,
     pub(crate) metric_interval: std::time::Duration,
+    /// Records each stream writes before its sync stops (`--test`).
+    pub(crate) record_limit: Option<u64>,
 }
 
 /// The engine of one sync (see the module docs).
@@ -96,12 +98,14 @@ where
         ledger: Arc<Ledger>,
         output: Output,
         options: EngineOptions,
+        mut routes: HashMap<String, Route>,
     ) -> Arc<Self> {
         let streams = plan
             .streams
             .into_iter()
             .map(|planned| {
-                let handle = handle_of(planned, &ledger, &output, &options);
+                let route = routes.remove(&planned.facts.name);
+                let handle = handle_of(planned, route, &ledger, &output, &options);
                 (handle.name().to_owned(), Arc::new(handle))
             })
             .collect();
@@ -175,6 +179,28 @@ where
         }
     }
 
+    /// Writes the SCHEMA of every selected stream (after any stream map) and nothing else:
+    /// `--test=schema`.
+    pub(crate) fn write_schemas(&self) -> std::io::Result<()> {
+        for root in &self.order {
+            let Some(handle) = self.handle(root) else {
+                continue;
+            };
+            let fed = handle.plan.facts.emits_to.iter().cloned();
+            for name in std::iter::once(root.clone())
+                .chain(fed)
+                .chain(self.descendants(root))
+            {
+                if let Some(h) = self.handle(&name) {
+                    let mut w = crate::scope::lock(&h.writer);
+                    w.ensure_schema()?;
+                    w.flush()?;
+                }
+            }
+        }
+        self.output.flush()
+    }
+
     fn log_start(&self) {
         let mut selected: Vec<&str> = self
             .streams
@@ -225,6 +251,7 @@ impl<C, K> Engine<C, K> {
 /// The handle of a planned stream: its writer built from the plan.
 fn handle_of<C, K>(
     planned: PlannedStream<C, K>,
+    route: Option<Route>,
     ledger: &Arc<Ledger>,
     output: &Output,
     options: &EngineOptions,
@@ -244,6 +271,9 @@ fn handle_of<C, K>(
         metric_interval: options.metric_interval,
         ledger: ledger.clone(),
         output: output.clone(),
+        route,
+        record_limit: options.record_limit,
+        sub_stream: planned.parent.is_some(),
     });
     writer.leave_out(&plan.leave_out);
     let writer = Arc::new(Mutex::new(writer));

@@ -162,6 +162,8 @@ where
                 .run_with_retries(&handle, &writer, partition.clone())
                 .await;
             let whole = matches!(result, Ok(Done::Whole));
+            let sealed = self.seal_below(handle.name());
+            let result = result.and_then(|done| sealed.map(|()| done).map_err(Into::into));
             let given_back = lock(&writer).give_back(result.is_ok(), whole);
             let result = result.and_then(|done| given_back.map(|()| done).map_err(Into::into));
             if let Some(p) = partition.as_ref().filter(|_| handle.plan.parent.is_none()) {
@@ -262,12 +264,15 @@ where
                 continue;
             };
             let ok = h.outcome().failures.is_empty();
+            // Every sync of the stream ended: its writers' BATCH files close before
+            // ACTIVATE_VERSION and the STATE below.
+            h.lanes.seal_idle()?;
             let mut w = lock(&h.writer);
             if h.plan.versioned && ok {
                 w.finish_version()?;
             } else {
                 w.abandon_version();
-                w.flush()?;
+                w.seal_pending()?;
             }
         }
         root.outcome().tree_done = true;
@@ -304,9 +309,10 @@ where
         for name in tree {
             if let Some(h) = self.handle(name) {
                 h.outcome().parent_failed = true;
+                let _ = h.lanes.seal_idle();
                 let mut w = lock(&h.writer);
                 w.abandon_version();
-                let _ = w.flush();
+                let _ = w.seal_pending();
             }
         }
     }

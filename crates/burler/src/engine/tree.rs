@@ -25,6 +25,15 @@ where
         self.handle(stream).map(|h| h.writer.clone())
     }
 
+    fn seal_below(&self, parent: &str) -> std::io::Result<()> {
+        for name in self.descendants(parent) {
+            if let Some(h) = self.handle(&name) {
+                h.lanes.seal_idle()?;
+            }
+        }
+        Ok(())
+    }
+
     fn run_children(
         self: Arc<Self>,
         parent: &str,

@@ -176,6 +176,12 @@ impl Book {
         std::mem::replace(&mut self.filter_older, on)
     }
 
+    /// True when the book's value goes into the state at its close (a stream or partition
+    /// bookmark), so a STATE may carry it before anything else happens.
+    pub(crate) fn noted_at_close(&self) -> bool {
+        matches!(self.target, Target::Stream | Target::Partition(_))
+    }
+
     /// True for a parent's book: its commits wait for its children.
     #[inline]
     pub(crate) fn is_gated(&self) -> bool {

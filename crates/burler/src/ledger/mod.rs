@@ -216,6 +216,32 @@ impl Ledger {
         self.write_state(&mut inner, pending)
     }
 
+    /// Writes `pending` records and a STATE with the progress of an unsorted stream's sync
+    /// (singer-sdk's `progress_markers`: the greatest key written so far, not a bookmark, since
+    /// older records may follow); the bookmark itself moves only when the sync completes.
+    pub(crate) fn note_progress(&self, book: &mut Book, pending: &mut Vec<u8>) -> io::Result<()> {
+        let Some(value) = book.mark() else {
+            return self.output.write_lines(pending);
+        };
+        let mut inner = self.lock();
+        let key = inner
+            .policies
+            .get(book.stream())
+            .and_then(|p| p.key.clone());
+        let context = match &book.target {
+            Target::Stream => None,
+            Target::Partition(context) => Some(context),
+            Target::Shared | Target::Nothing => {
+                drop(inner);
+                return self.output.write_lines(pending);
+            }
+        };
+        inner
+            .state
+            .set_progress_markers(book.stream(), context, key.as_deref(), value.to_json());
+        self.write_state(&mut inner, pending)
+    }
+
     /// Takes a book back when its sync ended: writes `pending` records, then puts the final value
     /// into the state (the next STATE line carries it) and notes what the tree above needs:
     /// whether the sync succeeded (`ok`) and whether its tree of children is complete (`whole`).
@@ -251,6 +277,13 @@ impl Ledger {
         if let Some(v) = value.filter(|v| Some(v) != book.committed.as_ref()) {
             self.record_value(&mut inner, &book, &v);
         }
+        let context = match &book.target {
+            Target::Partition(context) => Some(context),
+            _ => None,
+        };
+        // Progress markers end with the sync: promoted to the bookmark above, or, after a
+        // failure, not resumable.
+        inner.dirty |= inner.state.clear_progress_markers(book.stream(), context);
         Ok(())
     }
 
@@ -384,8 +417,45 @@ impl Ledger {
         self.output.write_lines(pending)?;
         let mut inner = self.lock();
         inner.state.clear_version(stream);
+        clear_resume_points(&mut inner.state, stream);
         inner.dirty = true;
         Ok(())
+    }
+
+    /// Where an interrupted FULL_TABLE sync of `stream` (of one partition) resumes: the position
+    /// its last checkpoint stored, while its table version is still open in the state.
+    pub(crate) fn resume_point(&self, stream: &str, partition: Option<&Value>) -> Option<Value> {
+        let inner = self.lock();
+        inner.state.version(stream)?;
+        match partition {
+            Some(context) => inner.state.partition(stream, context)?.get(RESUME_POINT),
+            None => inner.state.get_bookmark_value(stream, RESUME_POINT),
+        }
+        .filter(|v| !v.is_null())
+        .cloned()
+    }
+
+    /// Stores where a FULL_TABLE sync of `stream` (of one partition) resumes after a crash, and
+    /// writes `pending` records, then a STATE line with it. The table version stays open.
+    pub(crate) fn set_resume_point(
+        &self,
+        stream: &str,
+        partition: Option<&Value>,
+        position: Value,
+        pending: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let mut inner = self.lock();
+        match partition {
+            Some(context) => {
+                inner
+                    .state
+                    .set_partition_value(stream, context, RESUME_POINT, position)
+            }
+            None => inner
+                .state
+                .set_bookmark_value(stream, RESUME_POINT, position),
+        }
+        self.write_state(&mut inner, pending)
     }
 
     /// A custom key of `stream`'s bookmark (as the run started or since set).
@@ -420,6 +490,27 @@ impl Ledger {
             .filter_map(|p| p.get("replication_key_value").cloned())
             .collect();
         (!parts.is_empty()).then(|| Value::Array(parts))
+    }
+}
+
+/// The key of a FULL_TABLE sync's resume position in a stream's (or partition's) bookmark.
+const RESUME_POINT: &str = "resume_point";
+
+/// Removes the resume positions of `stream` (the whole table was read): from its bookmark and
+/// its partitions, dropping partitions left with nothing but their context.
+fn clear_resume_points(state: &mut State, stream: &str) {
+    let Some(bookmark) = state.bookmarks.get_mut(stream) else {
+        return;
+    };
+    bookmark.extra.remove(RESUME_POINT);
+    if let Some(partitions) = &mut bookmark.partitions {
+        for p in partitions.iter_mut().filter_map(Value::as_object_mut) {
+            p.remove(RESUME_POINT);
+        }
+        partitions.retain(|p| p.as_object().is_none_or(|p| p.len() > 1));
+        if partitions.is_empty() {
+            bookmark.partitions = None;
+        }
     }
 }
 

@@ -6,6 +6,13 @@
 //! (or none), a typed record is serialized once, straight into the stream's buffer (no
 //! `serde_json::Value`): deselected fields are skipped and the replication key is copied while the
 //! record is written (no second pass over the line).
+//!
+//! When the operator's config maps, flattens or batches the stream's records, they go through
+//! its [`Route`] instead (see [`route`]).
+
+mod route;
+
+pub(crate) use route::{Route, RouteStream};
 
 use std::fmt;
 use std::sync::Arc;
@@ -55,6 +62,13 @@ pub(crate) struct WriterSetup {
     pub(crate) metric_interval: Duration,
     pub(crate) ledger: Arc<Ledger>,
     pub(crate) output: Output,
+    /// Stream maps, flattening or BATCH files, when the config asks for them.
+    pub(crate) route: Option<Route>,
+    /// Records written before the sync stops (`--test`).
+    pub(crate) record_limit: Option<u64>,
+    /// The stream is a sub-stream: its ancestors close its BATCH files (see
+    /// [`give_back`](Writer::give_back)).
+    pub(crate) sub_stream: bool,
 }
 
 /// Where the replication key of a record went.
@@ -101,6 +115,13 @@ pub(crate) struct Writer {
     version: Option<i64>,
     last_metric: Instant,
     metric_interval: Duration,
+    route: Option<Route>,
+    record_limit: Option<u64>,
+    /// The record limit stopped the sync.
+    stopped: bool,
+    /// The children of the record written last are synced (a stream map may say not).
+    children: bool,
+    sub_stream: bool,
 }
 
 impl fmt::Debug for Writer {
@@ -117,6 +138,7 @@ impl Writer {
         let encoder = RecordEncoder::new(&setup.name);
         let (fast_path, skip) =
             fast_path_of(&setup.selection, &setup.hooks, setup.conformer.as_ref());
+        let fast_path = fast_path && setup.route.is_none();
         let schema_message = Message::Schema(SchemaMessage {
             stream: setup.name.clone(),
             schema: setup.schema,
@@ -155,7 +177,22 @@ impl Writer {
             version: None,
             last_metric: now,
             metric_interval: setup.metric_interval,
+            route: setup.route,
+            record_limit: setup.record_limit,
+            stopped: false,
+            children: true,
+            sub_stream: setup.sub_stream,
         }
+    }
+
+    /// True when the record limit of `--test` stopped the sync.
+    pub(crate) fn stopped_at_limit(&self) -> bool {
+        self.stopped
+    }
+
+    /// True unless a stream map says the children of the record written last are not synced.
+    pub(crate) fn syncs_children_of_last(&self) -> bool {
+        self.children
     }
 
     /// True when the stream is selected (records of an unselected stream are counted, not written).
@@ -175,6 +212,7 @@ impl Writer {
         }
         (self.fast_path, self.skip) =
             fast_path_of(&self.selection, &self.hooks, self.conformer.as_ref());
+        self.fast_path &= self.route.is_none();
     }
 
     /// The book of the sync being written.
@@ -197,7 +235,15 @@ impl Writer {
     /// Ends the sync of the lent book: pending records are written and the book goes back to the
     /// ledger with its final value (`ok`) or without it; `whole` says whether its tree of
     /// children is complete too.
+    ///
+    /// A sub-stream's BATCH files stay open across its syncs (one per parent record) unless its
+    /// book's value goes into the state now: a sub-stream's records are covered by its parent's
+    /// bookmark, and the parent seals them ([`seal_pending`](Self::seal_pending)) before it
+    /// commits.
     pub(crate) fn give_back(&mut self, ok: bool, whole: bool) -> std::io::Result<()> {
+        if !self.sub_stream || self.book.noted_at_close() {
+            self.seal()?;
+        }
         let book = std::mem::replace(&mut self.book, Book::unbooked(&self.name));
         self.ledger.close(book, &mut self.buf, ok, whole)
     }
@@ -236,6 +282,11 @@ impl Writer {
             version: self.version,
             last_metric: now,
             metric_interval: self.metric_interval,
+            route: self.route.as_ref().map(Route::fork),
+            record_limit: self.record_limit,
+            stopped: false,
+            children: true,
+            sub_stream: self.sub_stream,
         }
     }
 
@@ -251,12 +302,39 @@ impl Writer {
 
     /// Writes the stream's SCHEMA message once, before its first record.
     pub(crate) fn ensure_schema(&mut self) -> std::io::Result<()> {
-        if !self.schema_written && self.selected {
-            self.output
-                .write_message(&mut self.buf, &self.schema_message)?;
-            self.schema_written = true;
+        if self.schema_written || !self.selected {
+            return Ok(());
         }
+        match &self.route {
+            Some(route) => {
+                for message in route.schema_messages() {
+                    self.output.write_message(&mut self.buf, message)?;
+                }
+            }
+            None => self
+                .output
+                .write_message(&mut self.buf, &self.schema_message)?,
+        }
+        self.schema_written = true;
         Ok(())
+    }
+
+    /// Closes the open BATCH files and writes pending lines with their BATCH messages: before an
+    /// ancestor's STATE covers the records in them.
+    pub(crate) fn seal_pending(&mut self) -> std::io::Result<()> {
+        self.seal()?;
+        self.flush()
+    }
+
+    /// Closes the open BATCH files and writes their BATCH messages: before anything that may
+    /// write a STATE.
+    fn seal(&mut self) -> std::io::Result<()> {
+        match &mut self.route {
+            Some(route) => route
+                .seal(&mut self.buf)
+                .map_err(|e| std::io::Error::other(e.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// Emits one record: selection, conformance, hooks, encoding, bookmark, cadence.
@@ -291,7 +369,14 @@ impl Writer {
             self.stats.dropped += 1;
             return Ok(None);
         }
+        if self.record_limit.is_some_and(|n| self.stats.emitted >= n) {
+            self.stopped = true;
+            return Err(EmitError::LimitReached(self.name.clone()));
+        }
         self.ensure_schema()?;
+        if self.route.is_some() {
+            return self.write_routed(record, bookmark, want_key);
+        }
         let start = self.buf.len();
         let key = if self.fast_path {
             self.encode_fast(record, bookmark)?
@@ -313,6 +398,42 @@ impl Writer {
             }
             Key::Tracked | Key::None => None,
         };
+        self.stats.emitted += 1;
+        self.since_commit += 1;
+        self.after_record()?;
+        Ok(kept)
+    }
+
+    /// The routed path (see [`route`]): the record as a `Map`, admitted by the book, then written
+    /// to every output of the route.
+    fn write_routed<T: Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+        bookmark: Option<Value>,
+        want_key: bool,
+    ) -> Result<Option<BookmarkValue>, EmitError> {
+        self.children = true;
+        let Some(map) = self.prepare_slow(record)? else {
+            return Ok(None);
+        };
+        let key = bookmark.or_else(|| self.key.as_ref().and_then(|k| map.get(k).cloned()));
+        let kept = match key_of(key.as_ref()) {
+            Key::Value(value) => {
+                let kept = want_key.then(|| value.clone());
+                if self.book.admit(value) == Admit::Older {
+                    self.stats.filtered += 1;
+                    return Ok(None);
+                }
+                kept
+            }
+            Key::Tracked | Key::None => None,
+        };
+        self.refresh_tail();
+        let Some(route) = self.route.as_mut() else {
+            return Ok(None);
+        };
+        self.children = route.syncs_children_of(&map)?;
+        route.write(map, &mut self.buf, &self.tail)?;
         self.stats.emitted += 1;
         self.since_commit += 1;
         self.after_record()?;
@@ -440,6 +561,9 @@ impl Writer {
             self.output.write_lines(&mut self.buf)?;
             self.refresh_clock();
         }
+        if !self.sorted && self.key.is_some() && self.cadence_due() {
+            self.note_progress()?;
+        }
         if !self.book.is_gated() {
             self.commit_if_due()?;
         }
@@ -483,6 +607,10 @@ impl Writer {
     }
 
     fn cadence_due(&self) -> bool {
+        if let Some(route) = self.route.as_ref().filter(|r| r.batches()) {
+            // A STATE after every BATCH message, as singer-sdk: files stay whole.
+            return route.filled_a_file();
+        }
         match self.strategy {
             BookmarkStrategy::EndOfSync => false,
             BookmarkStrategy::Records(n) => self.since_commit >= n.max(1),
@@ -492,8 +620,17 @@ impl Writer {
         }
     }
 
+    /// An unsorted stream's cadence: pending records, then a STATE with its progress markers.
+    fn note_progress(&mut self) -> std::io::Result<()> {
+        self.seal()?;
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+        self.ledger.note_progress(&mut self.book, &mut self.buf)
+    }
+
     /// Writes pending records, then (when the bookmark moved) a STATE with it.
     pub(crate) fn checkpoint(&mut self) -> std::io::Result<()> {
+        self.seal()?;
         self.since_commit = 0;
         self.last_commit = Instant::now();
         self.ledger.checkpoint(&mut self.book, &mut self.buf)
@@ -501,6 +638,7 @@ impl Writer {
 
     /// Writes pending records and a STATE line when the state changed.
     pub(crate) fn flush_state(&mut self) -> std::io::Result<()> {
+        self.seal()?;
         self.ledger.flush_state(&mut self.buf)
     }
 
@@ -512,6 +650,29 @@ impl Writer {
         self.checkpoint()
     }
 
+    /// Stores where this FULL_TABLE sync resumes after a crash (`position`), after the pending
+    /// records and BATCH files: `false` when no table version is open (nothing to resume).
+    pub(crate) fn set_resume_point(
+        &mut self,
+        partition: Option<&Value>,
+        position: Value,
+    ) -> std::io::Result<bool> {
+        if self.version.is_none() {
+            return Ok(false);
+        }
+        self.seal()?;
+        self.since_commit = 0;
+        self.last_commit = Instant::now();
+        self.ledger
+            .set_resume_point(&self.name, partition, position, &mut self.buf)?;
+        Ok(true)
+    }
+
+    /// Where an interrupted FULL_TABLE sync resumes (see [`Ledger::resume_point`]).
+    pub(crate) fn resume_point(&self, partition: Option<&Value>) -> Option<Value> {
+        self.ledger.resume_point(&self.name, partition)
+    }
+
     /// A custom key of the stream's bookmark in the state.
     pub(crate) fn ledger_value(&self, key: &str) -> Option<Value> {
         self.ledger.value(&self.name, key)
@@ -519,6 +680,7 @@ impl Writer {
 
     /// Sets a custom key of the stream's bookmark; a STATE follows the pending records.
     pub(crate) fn set_state_value(&mut self, key: &str, value: Value) -> std::io::Result<()> {
+        self.seal()?;
         self.ledger.set_value(&self.name, key, value, &mut self.buf)
     }
 
@@ -533,27 +695,43 @@ impl Writer {
     pub(crate) fn begin_version(&mut self) -> std::io::Result<i64> {
         let (version, first_ever) = self.ledger.begin_version(&self.name);
         self.version = Some(version);
-        if first_ever && self.selected {
+        // A test run (`--test`) activates nothing: its one record is not the table.
+        if first_ever && self.selected && self.record_limit.is_none() {
             self.ensure_schema()?;
-            self.output
-                .write_message(&mut self.buf, &activate_version(&self.name, version))?;
+            self.write_activate_version(version);
         }
-        self.ledger.flush_state(&mut self.buf)?;
+        self.flush_state()?;
         Ok(version)
     }
 
-    /// Ends the table version: pending records and ACTIVATE_VERSION are written, and the version
-    /// leaves the state (the next STATE line says so).
+    /// Ends the table version: pending records (and BATCH files) and ACTIVATE_VERSION are
+    /// written, and the version leaves the state (the next STATE line says so).
     pub(crate) fn finish_version(&mut self) -> std::io::Result<()> {
         let Some(version) = self.version.take() else {
             return Ok(());
         };
+        self.seal()?;
+        if self.record_limit.is_some() {
+            // A test run (`--test`) activates nothing: its records are not the table.
+            return self.flush();
+        }
         if self.selected {
             self.ensure_schema()?;
-            // A Message always serializes.
-            let _ = activate_version(&self.name, version).write_to(&mut self.buf);
+            self.write_activate_version(version);
         }
         self.ledger.end_version(&self.name, &mut self.buf)
+    }
+
+    /// ACTIVATE_VERSION for the stream, or for every output stream of its route.
+    fn write_activate_version(&mut self, version: i64) {
+        let names: Vec<String> = match &self.route {
+            Some(route) => route.output_names().map(str::to_owned).collect(),
+            None => vec![self.name.clone()],
+        };
+        for name in names {
+            // A Message always serializes into a Vec.
+            let _ = activate_version(&name, version).write_to(&mut self.buf);
+        }
     }
 
     /// Stops writing the table version without activating it (the sync did not complete): the
@@ -644,6 +822,9 @@ mod tests {
             metric_interval: Duration::from_secs(60),
             ledger: ledger.clone(),
             output,
+            route: None,
+            record_limit: None,
+            sub_stream: false,
         });
         w.lend(ledger.open(name, None));
         w
