@@ -47,7 +47,7 @@ pub(crate) struct Cli {
     /// `selected` set by discovery, dangling breadcrumbs, keys not in the schema), and that the
     /// given --catalog/--properties and --state load and fit; print every problem and exit (1 on
     /// an error).
-    #[arg(long, conflicts_with_all = ["discover", "out_file", "report_json", "fail_fast"])]
+    #[arg(long, conflicts_with_all = ["discover", "out_file", "report_json", "fail_fast", "test"])]
     pub(crate) verify: bool,
     /// Print the tap's name, version, capabilities and settings, and exit.
     #[arg(long, conflicts_with_all = ["discover", "verify"], conflicts_with_all = SYNC_ONLY)]
@@ -78,7 +78,8 @@ pub(crate) struct Cli {
 
 /// The options that only a sync reads: refused next to a mode that would ignore them
 /// (`--discover`, `--about`), so a mistyped command line fails instead of doing something else.
-const SYNC_ONLY: [&str; 6] = [
+const SYNC_ONLY: [&str; 7] = [
+    "test",
     "state",
     "catalog",
     "properties",

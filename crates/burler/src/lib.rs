@@ -5,6 +5,15 @@
 //! config validation, catalog and metadata, field selection, bookmarks and STATE, table versions,
 //! logging, metrics, error collection and a run report.
 //!
+//! What singer-sdk users turn on without the tap author writing anything, in every burler tap:
+//! stream maps and flattening (`stream_maps`, `stream_map_config`, `flattening_enabled`,
+//! `flattening_max_depth` in the config; see `burler-maps`), BATCH files instead of RECORD lines
+//! (`batch_config`; JSON lines with gzip, Parquet with this crate's `parquet` feature; see
+//! `burler-batch`), `--test` (one record per stream, no STATE) and `--test=schema`, and
+//! singer-sdk's `progress_markers` for unsorted streams. A FULL_TABLE sync that reads in a stable
+//! order resumes where it was cut with [`SyncContext::checkpoint`] and
+//! [`SyncContext::resume_point`].
+//!
 //! ```no_run
 //! use burler::prelude::*;
 //!

@@ -152,8 +152,10 @@ fn run_args(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn conflicting_modes_and_options_are_refused_with_one_line() {
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--discover", "--about"], "'--discover'"),
+        (&["--discover", "--test"], "'--discover'"),
+        (&["--verify", "--test=schema"], "'--verify'"),
         (&["--verify", "--discover"], "'--verify'"),
         (&["--about", "--catalog", "c.json"], "'--about'"),
         (&["--discover", "--state", "s.json"], "'--discover'"),
