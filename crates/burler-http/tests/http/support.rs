@@ -89,14 +89,16 @@ pub async fn raw_server(responses: Vec<&'static str>) -> (String, Counter) {
 
 /// Everything logged by any test (one global subscriber: per-thread subscribers miss
 /// events when tests run in parallel). Tests filter the lines by their own server's port or
-/// endpoint names.
+/// endpoint names, and read only what was logged after their `capture_logs()` (a port is reused
+/// by a later test once an earlier test's server is gone).
 #[derive(Clone, Default)]
-pub struct Logs(Arc<Mutex<Vec<u8>>>);
+pub struct Logs(Arc<Mutex<Vec<u8>>>, usize);
 
 impl Logs {
-    /// The lines that contain `marker`.
+    /// The lines logged since this capture began that contain `marker`.
     pub fn lines_with(&self, marker: &str) -> Vec<String> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        let since = self.0.lock().unwrap()[self.1..].to_vec();
+        let text = String::from_utf8(since).unwrap();
         text.lines()
             .filter(|line| line.contains(marker))
             .map(str::to_owned)
@@ -116,7 +118,7 @@ impl Write for Logs {
 
 pub fn capture_logs() -> Logs {
     static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
+    let logs = LOGS.get_or_init(|| {
         let logs = Logs::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -128,8 +130,11 @@ pub fn capture_logs() -> Logs {
             .finish();
         tracing::subscriber::set_global_default(subscriber).unwrap();
         logs
-    })
-    .clone()
+    });
+    // Lines are whole when written (the formatter writes one event at a time), so the current
+    // length is a line boundary.
+    let start = logs.0.lock().unwrap().len();
+    Logs(logs.0.clone(), start)
 }
 
 /// A fault a [`PageServer`] injects into one answer.
