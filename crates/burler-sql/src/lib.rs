@@ -30,10 +30,12 @@
 //! `serde_json::Value`), so memory stays flat whatever the table's size.
 //!
 //! - **FULL_TABLE** reads the table ordered by its primary key (a view by the catalog's
-//!   `view-key-properties`) within one table version, and checkpoints the last key every
-//!   [`SqlTap::checkpoint_every`] rows: an interrupted sync resumes after that key with the same
-//!   version, and ACTIVATE_VERSION comes only when the table is done ([`resume`]). A table
-//!   without a key is read in one pass and restarts from the beginning.
+//!   `view-key-properties`) within one table version, and after every chunk of
+//!   [`SqlTap::checkpoint_every`] rows checkpoints the last key through the framework
+//!   (`SyncContext::checkpoint`, kept as the stream's `resume_point`): an interrupted sync
+//!   resumes after that key with the same version, and ACTIVATE_VERSION comes only when the
+//!   table is done ([`resume`]). A table without a key is read in one pass and restarts from
+//!   the beginning.
 //! - **INCREMENTAL** reads the rows whose replication key is `>=` the bookmark (else the config's
 //!   `start_date`, for date keys), ordered by it: rows that share the bookmark's value are sent
 //!   again, never skipped. Each stream keeps its own bookmark.

@@ -13,7 +13,7 @@ use crate::dialect::{Dialect, Role, param_text, quote};
 use crate::error::SqlError;
 use crate::plan::{Partition, TablePlan};
 use crate::record::{RowShape, SqlRecord};
-use crate::resume::{Checkpoints, Start};
+use crate::resume;
 use crate::tap::SqlClient;
 
 /// The context of a SQL stream's sync.
@@ -117,8 +117,9 @@ where
     plan.partitions.iter().find(|p| &p.context == context)
 }
 
-/// FULL_TABLE: every row, ordered by the key, checkpointed every `checkpoint_every` rows; an
-/// interrupted sync resumes after the last checkpointed key with the same table version.
+/// FULL_TABLE: every row, ordered by the key, the last key checkpointed after every chunk of
+/// `checkpoint_every` rows (and at the end of a partition); an interrupted sync resumes after
+/// the last checkpointed key with the same table version ([`crate::resume`]).
 ///
 /// The framework opens and activates the version around a FULL_TABLE stream; a LOG_BASED
 /// stream's initial sync passes `finish_version` to do it by hand.
@@ -130,53 +131,29 @@ pub(crate) async fn full_table<D: Dialect, C>(
 where
     C: Send + Sync + 'static,
 {
-    let (checkpoints, start, scope) = Checkpoints::open(&ctx, &plan)?;
+    let scope = if finish_version {
+        Some(ctx.begin_table_version()?)
+    } else {
+        None
+    };
     let partition = current_partition(&ctx, &plan);
     let mut select = Select::<D>::new(&plan, partition);
-    match &start {
-        Start::Done => {
-            info!(
-                "stream {}: partition done by the interrupted run, skipped",
-                plan.stream
-            );
-            return finish(scope, finish_version);
-        }
-        Start::Beginning => {}
-        Start::After(last) => {
-            let at = serde_json::Value::from(last.clone());
-            info!("stream {}: resuming after key {at}", plan.stream);
-            select.after(&plan.key, last, Role::Key, false);
-        }
+    if let Some(last) = resume::resume_after(&plan, ctx.resume_point())? {
+        let at = resume::position(last.clone());
+        info!("stream {}: resuming after key {at}", plan.stream);
+        select.after(&plan.key, &last, Role::Key, false);
     }
     select.order_by(&plan.key, Role::Key);
     let (sql, params) = select.build();
-    let mut since_checkpoint = 0u64;
-    let due = |record: &SqlRecord<D>| {
-        since_checkpoint += 1;
-        if since_checkpoint < plan.checkpoint_every || plan.key.is_empty() {
-            return None;
-        }
-        since_checkpoint = 0;
-        record.key_values(&plan.key)
-    };
-    emit_rows(&ctx, &plan, &sql, params, due, |key| {
-        checkpoints.save(&ctx, key)
-    })
-    .await?;
-    if plan.partitions.is_empty() {
-        checkpoints.clear(&ctx)?;
-    } else {
-        checkpoints.finish(&ctx)?;
+    let chunk = (!plan.key.is_empty()).then_some(plan.checkpoint_every);
+    let unsaved = emit_rows(&ctx, &plan, &sql, params, chunk).await?;
+    // A partition's end is checkpointed too, so a resumed run skips a finished partition; the
+    // end of the whole table is the framework's (the version ends, the position with it).
+    if let (Some(last), false) = (unsaved, plan.partitions.is_empty()) {
+        ctx.checkpoint(resume::position(last)).await?;
     }
-    finish(scope, finish_version)
-}
-
-fn finish(scope: burler::TableVersion, finish_version: bool) -> SyncResult {
-    if finish_version {
+    if let Some(scope) = scope {
         scope.finish()?;
-    } else {
-        // The framework ends the version once every partition is done.
-        drop(scope);
     }
     Ok(())
 }
@@ -219,44 +196,51 @@ where
         .collect();
     select.order_by(&ties, Role::Key);
     let (sql, params) = select.build();
-    let never = |_: &SqlRecord<D>| None::<()>;
-    emit_rows(&ctx, &plan, &sql, params, never, |()| Ok(())).await?;
+    emit_rows(&ctx, &plan, &sql, params, None).await?;
     Ok(())
 }
 
-/// Runs the query and emits every row as it arrives; `due` looks at each record before it is
-/// emitted and says what to checkpoint, which `save` does once the record is written.
-async fn emit_rows<D: Dialect, C, T, F, S>(
+/// Runs the query and emits every row as it arrives. With `checkpoint_every`, the key of the
+/// last row emitted is checkpointed after every chunk of that many rows. Returns the key of the
+/// last row emitted after the last checkpoint (`None`: no such row, or no checkpoints).
+async fn emit_rows<D: Dialect, C>(
     ctx: &SqlContext<D, C>,
     plan: &TablePlan,
     sql: &str,
     params: Vec<String>,
-    mut due: F,
-    mut save: S,
-) -> Result<u64, BoxError>
+    checkpoint_every: Option<u64>,
+) -> Result<Option<Vec<Value>>, BoxError>
 where
     C: Send + Sync + 'static,
-    F: FnMut(&SqlRecord<D>) -> Option<T>,
-    S: FnMut(T) -> Result<(), burler::EmitError>,
 {
     let shape = Arc::new(RowShape {
         columns: plan.columns.clone(),
         decimal: plan.decimal,
     });
     let mut rows = D::fetch(&ctx.client().pool, sql, params);
-    let mut n = 0;
+    let mut in_chunk = 0u64;
+    // The last record emitted, kept for its key until the next row replaces it.
+    let mut last: Option<SqlRecord<D>> = None;
     while let Some(row) = rows
         .try_next()
         .await
         .map_err(|e| SqlError::query(&plan.table.qualified_name(), sql, e))?
     {
         let record = SqlRecord::from_row(row, shape.clone());
-        let checkpoint = due(&record);
-        ctx.emit(record)?;
-        if let Some(at) = checkpoint {
-            save(at)?;
+        ctx.emit_all([&record])?;
+        let Some(every) = checkpoint_every else {
+            continue;
+        };
+        in_chunk += 1;
+        if in_chunk >= every {
+            in_chunk = 0;
+            if let Some(key) = record.key_values(&plan.key) {
+                ctx.checkpoint(resume::position(key)).await?;
+            }
+            last = None;
+        } else {
+            last = Some(record);
         }
-        n += 1;
     }
-    Ok(n)
+    Ok(last.and_then(|r| r.key_values(&plan.key)))
 }

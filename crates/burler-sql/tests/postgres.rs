@@ -1,7 +1,8 @@
 //! burler-sql against a real PostgreSQL server (started by `.ci/postgres.sh`, which exports
 //! `BURLER_TEST_POSTGRES_URL` and loads `tests/fixtures/postgres.sql`): discovery and its
-//! metadata, every type of the map, selection, FULL_TABLE resumed after a cut without loss,
-//! INCREMENTAL with duplicate timestamps at the bookmark, LOG_BASED inserts, updates and deletes.
+//! metadata, every type of the map, selection, FULL_TABLE (and LOG_BASED's initial sync) resumed
+//! after a cut without loss, INCREMENTAL with duplicate timestamps at the bookmark, LOG_BASED
+//! inserts, updates and deletes.
 //!
 //! Without the variable each test prints that it was skipped and passes, so `cargo test` works on
 //! a machine without PostgreSQL; with `CI=true` a missing server fails every test instead.
@@ -302,7 +303,7 @@ fn only_selected_columns_are_read() {
     assert!(out.records("burler_fixtures-kinds_view").is_empty());
 }
 
-/// The (region, n) key of a record or a checkpoint.
+/// The (region, n) key of a record.
 fn region_key(r: &Value) -> (String, i64) {
     let region = r["region"].as_str().unwrap_or_default().to_owned();
     (region, r["n"].as_i64().unwrap_or_default())
@@ -328,12 +329,11 @@ fn a_full_table_sync_cut_midway_resumes_after_the_last_composite_key_without_los
         .map(region_key)
         .collect();
     let state = cut.last_state();
-    let checkpoint = state["bookmarks"]["t_resume-items"]["full_table_checkpoint"].clone();
-    let last = &checkpoint["last_pk_fetched"];
-    assert!(
-        last["region"].is_string() && last["n"].is_i64(),
-        "a composite key checkpoint: {state}"
-    );
+    let at = &state["bookmarks"]["t_resume-items"]["resume_point"];
+    let (Some(region), Some(n)) = (at[0].as_str(), at[1].as_i64()) else {
+        panic!("a composite key checkpoint, in key order: {state}");
+    };
+    let after = (region.to_owned(), n);
     let state_file = files.write("state.json", &state);
     let resumed = run(tap(), &["--config", &config, "--state", &state_file]);
     assert_eq!(resumed.code, 0, "{:?}", resumed.error);
@@ -342,7 +342,6 @@ fn a_full_table_sync_cut_midway_resumes_after_the_last_composite_key_without_los
         .iter()
         .map(region_key)
         .collect();
-    let after = region_key(last);
     assert!(
         rest.iter().all(|k| *k > after),
         "only rows after the checkpoint are read again"
@@ -570,6 +569,73 @@ fn log_based_sends_the_table_first_then_inserts_updates_and_deletes() {
     assert!(
         third.records("t_log-accounts").is_empty(),
         "nothing changed since the bookmark"
+    );
+    drop_log(&url, s);
+}
+
+#[test]
+fn a_cut_initial_log_based_sync_resumes_after_its_last_key_then_reads_the_log() {
+    let Some(url) = server("log based initial sync resume") else {
+        return;
+    };
+    let files = Files::new();
+    let s = "t_log_resume";
+    drop_log(&url, s);
+    schema(
+        &url,
+        &files,
+        s,
+        "CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL);
+        INSERT INTO accounts SELECT n, 'owner ' || n FROM generate_series(1, 300) n;",
+    );
+    let config = log_config(&files, &url, s);
+    let mut catalog = discover(&config).catalog();
+    choose(
+        &mut catalog,
+        &[("t_log_resume-accounts", "LOG_BASED", None)],
+    );
+    let catalog = files.write("catalog.json", &catalog);
+    let tap = || tap().checkpoint_every(50);
+    let args = ["--config", config.as_str(), "--catalog", catalog.as_str()];
+    let cut = run_limited(tap(), &args, 300 * 40);
+    assert_ne!(cut.code, 0, "the cut run fails");
+    let state = cut.last_state();
+    let bookmark = &state["bookmarks"]["t_log_resume-accounts"];
+    let last = bookmark["resume_point"].as_i64().expect("a checkpoint");
+    assert!((50..300).contains(&last) && last % 50 == 0, "{state}");
+    assert!(bookmark.get("initial_full_table_complete").is_none());
+    let version = bookmark["version"].clone();
+
+    exec(
+        &url,
+        "INSERT INTO t_log_resume.accounts VALUES (301, 'late');",
+    );
+    let resumed = sync_from(&config, &catalog, &files, "s1.json", &state);
+    assert_eq!(resumed.code, 0, "{:?}", resumed.error);
+    let ids = resumed.ids("t_log_resume-accounts");
+    let initial: Vec<i64> = (last + 1..=301).collect();
+    assert_eq!(
+        ids[..initial.len()],
+        initial,
+        "the initial sync goes on after its key"
+    );
+    let versioned: Vec<&Value> = resumed
+        .messages("RECORD", "t_log_resume-accounts")
+        .iter()
+        .filter_map(|m| m.get("version"))
+        .collect();
+    assert!(versioned.len() == initial.len() && versioned.iter().all(|v| **v == version));
+    let activations: Vec<&Value> = resumed
+        .messages("ACTIVATE_VERSION", "t_log_resume-accounts")
+        .iter()
+        .map(|m| &m["version"])
+        .collect();
+    assert_eq!(activations, [&version], "once, when the table is done");
+    let end = &resumed.last_state()["bookmarks"]["t_log_resume-accounts"];
+    assert_eq!(end["initial_full_table_complete"], true);
+    assert!(
+        end.get("resume_point").is_none() && end.get("version").is_none(),
+        "{end}"
     );
     drop_log(&url, s);
 }

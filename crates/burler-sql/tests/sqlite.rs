@@ -1,5 +1,6 @@
 //! burler-sql against real SQLite databases made by each test: discovery and its metadata, every
-//! type of the map, field selection, FULL_TABLE resumed after a cut without loss, INCREMENTAL with
+//! type of the map, field selection, FULL_TABLE resumed after a cut without loss (one-column,
+//! composite, partitioned and keyless tables; the test kit's resume check), INCREMENTAL with
 //! duplicate timestamps at the bookmark, the filter and partition hooks, LOG_BASED refused.
 
 mod common;
@@ -7,7 +8,9 @@ mod common;
 use burler_sql::sqlx::sqlite::SqliteConnectOptions;
 use burler_sql::sqlx::{self, SqlitePool};
 use burler_sql::{DecimalMode, Partition, SqlTap, Sqlite};
-use common::{Files, choose, deselect, run, run_limited};
+use burler_testkit::ResumeCheck;
+use burler_testkit::runner::RunInput;
+use common::{Files, SqlRunner, choose, deselect, run, run_limited};
 use serde_json::{Value, json};
 
 /// Runs `sql` against a new database file `db.sqlite` in `files`.
@@ -191,14 +194,12 @@ fn a_full_table_sync_cut_midway_resumes_after_the_last_checkpoint_without_loss()
     assert_ne!(cut.code, 0, "the cut run fails");
     let delivered = cut.ids("items");
     let state = cut.last_state();
-    let checkpoint = &state["bookmarks"]["items"]["full_table_checkpoint"];
-    let last = checkpoint["last_pk_fetched"]["id"]
+    let last = state["bookmarks"]["items"]["resume_point"]
         .as_i64()
         .expect("a checkpoint was committed");
     assert!((50..500).contains(&last) && last % 50 == 0, "{state}");
     assert!(delivered.len() as i64 >= last);
     let version = state["bookmarks"]["items"]["version"].as_i64().unwrap();
-    assert_eq!(checkpoint["version"], version);
     let state_file = files.write("state.json", &state);
     let resumed = run(tap(), &["--config", &config, "--state", &state_file]);
     assert_eq!(resumed.code, 0, "{:?}", resumed.error);
@@ -232,11 +233,191 @@ fn a_full_table_sync_cut_midway_resumes_after_the_last_checkpoint_without_loss()
         "ACTIVATE_VERSION once, when the table is done"
     );
     let end = resumed.last_state();
-    assert!(end["bookmarks"]["items"].get("version").is_none(), "{end}");
     assert_eq!(
-        end["bookmarks"]["items"]["full_table_checkpoint"],
-        Value::Null
+        end["bookmarks"]["items"],
+        json!({}),
+        "version and position leave"
     );
+}
+
+/// The versions of the records and the ACTIVATE_VERSION messages of `stream`.
+fn versions(out: &common::Output, stream: &str) -> (Vec<i64>, Vec<i64>) {
+    let of = |kind| -> Vec<i64> {
+        out.messages(kind, stream)
+            .iter()
+            .map(|m| m["version"].as_i64().unwrap())
+            .collect()
+    };
+    (of("RECORD"), of("ACTIVATE_VERSION"))
+}
+
+/// Splits `items` into ids 1-250 and 251-500.
+fn halves(tap: SqlTap<Sqlite>) -> SqlTap<Sqlite> {
+    tap.partitions(|_, _| {
+        [("low", "id <= 250"), ("high", "id > 250")]
+            .iter()
+            .map(|(half, condition)| Partition {
+                context: json!({"half": half}),
+                condition: condition.to_string(),
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn a_partitioned_full_table_sync_resumes_each_partition_after_its_own_key() {
+    let files = Files::new();
+    let config = create(&files, &numbers(500));
+    let tap = || halves(tap().checkpoint_every(40));
+    let whole = run(tap(), &["--config", &config]);
+    assert_eq!(whole.ids("items"), (1..=500).collect::<Vec<_>>());
+    let size: usize = whole.lines.iter().map(|l| l.to_string().len() + 1).sum();
+    // Cut inside the second partition.
+    let cut = run_limited(tap(), &["--config", &config], size * 3 / 4);
+    assert_ne!(cut.code, 0);
+    let state = cut.last_state();
+    let partitions = &state["bookmarks"]["items"]["partitions"];
+    assert_eq!(
+        partitions[0],
+        json!({"context": {"half": "low"}, "resume_point": 250}),
+        "a finished partition keeps its last key: {state}"
+    );
+    assert_eq!(partitions[1]["context"], json!({"half": "high"}));
+    let high = partitions[1]["resume_point"]
+        .as_i64()
+        .expect("a checkpoint");
+    assert!((251..500).contains(&high), "{state}");
+    let state_file = files.write("state.json", &state);
+    let resumed = run(tap(), &["--config", &config, "--state", &state_file]);
+    assert_eq!(resumed.code, 0, "{:?}", resumed.error);
+    assert_eq!(
+        resumed.ids("items"),
+        (high + 1..=500).collect::<Vec<_>>(),
+        "the finished partition reads nothing, the cut one goes on after its key"
+    );
+    let mut all = cut.ids("items");
+    all.extend(resumed.ids("items"));
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all, (1..=500).collect::<Vec<_>>(), "no row lost");
+    let version = state["bookmarks"]["items"]["version"].as_i64().unwrap();
+    let (records, activations) = versions(&resumed, "items");
+    assert!(records.iter().all(|v| *v == version));
+    assert_eq!(activations, [version]);
+    assert_eq!(resumed.last_state()["bookmarks"]["items"], json!({}));
+}
+
+const PAIRS: &str = "BEGIN; CREATE TABLE pairs (a TEXT, b INTEGER, PRIMARY KEY (a, b));
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+  INSERT INTO pairs SELECT CASE WHEN i % 3 = 0 THEN 'x' ELSE 'y' END, i FROM n;
+COMMIT;";
+
+const NOTES: &str = "BEGIN; CREATE TABLE notes (body TEXT NOT NULL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
+  INSERT INTO notes SELECT 'note ' || i FROM n;
+COMMIT;";
+
+/// The whole run, and one cut after about `fraction` of its output.
+fn whole_and_cut(
+    tap: impl Fn() -> SqlTap<Sqlite>,
+    config: &str,
+    fraction: f64,
+) -> (common::Output, common::Output) {
+    let whole = run(tap(), &["--config", config]);
+    assert_eq!(whole.code, 0, "{:?}", whole.error);
+    let size: usize = whole.lines.iter().map(|l| l.to_string().len() + 1).sum();
+    let cut = run_limited(
+        tap(),
+        &["--config", config],
+        (size as f64 * fraction) as usize,
+    );
+    assert_ne!(cut.code, 0, "the cut run fails");
+    (whole, cut)
+}
+
+#[test]
+fn a_composite_key_resumes_after_the_array_of_its_last_values() {
+    let files = Files::new();
+    let config = create(&files, PAIRS);
+    let tap = || tap().checkpoint_every(25);
+    let (whole, cut) = whole_and_cut(tap, &config, 0.6);
+    let state = cut.last_state();
+    let at = state["bookmarks"]["pairs"]["resume_point"].clone();
+    let (Some(a), Some(b)) = (at[0].as_str(), at[1].as_i64()) else {
+        panic!("a composite key checkpoint: {state}");
+    };
+    let state_file = files.write("state.json", &state);
+    let resumed = run(tap(), &["--config", &config, "--state", &state_file]);
+    assert_eq!(resumed.code, 0, "{:?}", resumed.error);
+    let key = |r: &Value| {
+        (
+            r["a"].as_str().unwrap().to_owned(),
+            r["b"].as_i64().unwrap(),
+        )
+    };
+    let rest: Vec<(String, i64)> = resumed.records("pairs").iter().map(key).collect();
+    let expected: Vec<(String, i64)> = whole
+        .records("pairs")
+        .iter()
+        .map(key)
+        .filter(|k| *k > (a.to_owned(), b))
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < 120);
+    assert_eq!(rest, expected, "every pair after ({a}, {b}), in key order");
+    let version = state["bookmarks"]["pairs"]["version"].as_i64().unwrap();
+    let (records, activations) = versions(&resumed, "pairs");
+    assert!(records.iter().all(|v| *v == version));
+    assert_eq!(activations, [version]);
+}
+
+#[test]
+fn a_keyless_table_cut_midway_is_read_again_from_the_start_under_its_version() {
+    let files = Files::new();
+    let config = create(&files, NOTES);
+    let tap = || tap().checkpoint_every(10);
+    let (_, cut) = whole_and_cut(tap, &config, 0.5);
+    let state = cut.last_state();
+    assert!(
+        state["bookmarks"]["notes"].get("resume_point").is_none(),
+        "no key, no position: {state}"
+    );
+    let version = state["bookmarks"]["notes"]["version"].as_i64().unwrap();
+    let state_file = files.write("state.json", &state);
+    let resumed = run(tap(), &["--config", &config, "--state", &state_file]);
+    assert_eq!(resumed.records("notes").len(), 60, "the whole table again");
+    let (records, activations) = versions(&resumed, "notes");
+    assert!(records.iter().all(|v| *v == version));
+    assert_eq!(activations, [version]);
+}
+
+#[test]
+fn a_cut_full_table_sync_loses_no_row_at_any_cut_point() {
+    let files = Files::new();
+    let config = create(&files, &(numbers(150) + PAIRS + NOTES));
+    let runner = SqlRunner(|| tap().checkpoint_every(20));
+    let report = ResumeCheck::new().run(&runner, &RunInput::sync(&config));
+    report.assert_passes();
+    assert!(report.resumed_runs >= 5, "{report:?}");
+}
+
+#[test]
+fn a_resume_point_that_is_not_a_key_fails_the_stream_with_one_line() {
+    let files = Files::new();
+    let config = create(&files, &(PAIRS.to_owned() + NOTES));
+    let state = files.write(
+        "state.json",
+        &json!({"bookmarks": {"pairs": {"version": 5, "resume_point": 7}}}),
+    );
+    let out = run(tap(), &["--config", &config, "--state", &state]);
+    assert_eq!(out.code, 1);
+    assert!(out.error.is_some());
+    assert!(out.records("pairs").is_empty());
+    assert_eq!(
+        out.last_state()["bookmarks"]["pairs"]["resume_point"],
+        7,
+        "the state is kept for a fixed rerun"
+    );
+    assert_eq!(out.records("notes").len(), 60, "the other stream syncs");
 }
 
 const EVENTS: &str = "

@@ -1,6 +1,6 @@
 //! Helpers of the integration tests: run a `SqlTap` in-process on files in a temporary directory,
 //! read its messages back, cut its output after a number of bytes (an interrupted run), and edit
-//! a discovered catalog the way a user (or Meltano) would.
+//! a discovered catalog the way a user (or Meltano) would; a test-kit runner of a `SqlTap`.
 
 #![allow(dead_code, reason = "each test file uses a part of the helpers")]
 
@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use burler_sql::{Dialect, SourceConfig, SqlTap};
+use burler_testkit::runner::{RunInput, TapOutput, TapRunner};
 use serde_json::{Value, json};
 
 /// Files of one test.
@@ -142,6 +143,39 @@ pub fn run_limited<D: Dialect, C: SourceConfig<D>>(
 /// Runs `tap` with `args` (no program name).
 pub fn run<D: Dialect, C: SourceConfig<D>>(tap: SqlTap<D, C>, args: &[&str]) -> Output {
     run_limited(tap, args, usize::MAX)
+}
+
+/// A `SqlTap` run in-process for the test kit's checks (`ResumeCheck`): `make` builds it anew
+/// for each run.
+pub struct SqlRunner<F>(pub F);
+
+impl<D: Dialect, C: SourceConfig<D>, F: Fn() -> SqlTap<D, C>> TapRunner for SqlRunner<F> {
+    fn describe(&self) -> String {
+        "burler-sql test tap".into()
+    }
+
+    fn run(&self, input: &RunInput) -> TapOutput {
+        let start = std::time::Instant::now();
+        let sink = CutSink {
+            taken: Arc::default(),
+            limit: usize::MAX,
+        };
+        let mut args = vec![std::ffi::OsString::from("tap")];
+        args.extend(input.args());
+        let outcome = (self.0)().run_with(args, Box::new(sink.clone()));
+        let stdout = sink.taken.lock().unwrap().clone();
+        TapOutput {
+            exit_code: Some(i32::from(outcome.exit_code)),
+            stdout,
+            stderr: outcome.error.unwrap_or_default(),
+            duration: start.elapsed(),
+            ..TapOutput::default()
+        }
+    }
+
+    fn captures_stderr(&self) -> bool {
+        false
+    }
 }
 
 /// Root metadata of a catalog entry, mutably.
