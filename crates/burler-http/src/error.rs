@@ -96,6 +96,16 @@ pub enum HttpError {
         /// The repeated cursor, when the paginator used one.
         cursor: Option<String>,
     },
+    /// A resume point (from a checkpoint in the state) this pagination cannot start from.
+    #[error("cannot resume the pages of {url} at {point}: {message}")]
+    ResumePoint {
+        /// The first page's URL with secrets redacted.
+        url: String,
+        /// The resume point, as JSON.
+        point: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The task fetching a page stopped without an answer (it panicked or was cancelled).
     #[error("fetching {url} stopped: {message}")]
     PageTask {
@@ -178,6 +188,19 @@ impl HttpError {
     /// Builds a [`HttpError::Config`].
     pub fn config(message: impl Into<String>) -> Self {
         Self::Config {
+            message: message.into(),
+        }
+    }
+
+    /// Builds a [`HttpError::ResumePoint`]: `point` cannot resume the pages that start at `first`.
+    pub fn resume_point(
+        first: &Url,
+        point: &serde_json::Value,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::ResumePoint {
+            url: redact_url(first),
+            point: point.to_string(),
             message: message.into(),
         }
     }

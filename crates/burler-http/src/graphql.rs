@@ -21,7 +21,8 @@
 use crate::client::HttpClient;
 use crate::decode::PageShape;
 use crate::error::{HttpError, redact_url};
-use crate::paginate::{NextPage, Page, PageInfo, PageStream, Paged, Paginator, Records};
+use crate::paginate::{NextPage, Page, PageInfo, PageStream, Paged, Paginator, Records, resume};
+use reqwest::Url;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -77,6 +78,7 @@ impl GraphQl {
             connection: connection.to_owned(),
             cursor_variable: "after".to_owned(),
             prefetch: crate::paginate::DEFAULT_PREFETCH,
+            resume: None,
         }
     }
 
@@ -152,6 +154,7 @@ pub struct ConnectionPages {
     connection: String,
     cursor_variable: String,
     prefetch: usize,
+    resume: Option<Value>,
 }
 
 impl ConnectionPages {
@@ -165,6 +168,13 @@ impl ConnectionPages {
     /// [`DEFAULT_PREFETCH`](crate::paginate::DEFAULT_PREFETCH); `0`: on demand).
     pub fn prefetch(mut self, pages: usize) -> Self {
         self.prefetch = pages;
+        self
+    }
+
+    /// Starts at `point`, a [`Page::resume_point`] checkpointed by a previous read
+    /// (`{"cursor": "…"}`; `None`: from the first page). See [`Paged::resume_at`].
+    pub fn resume_at(mut self, point: Option<&Value>) -> Self {
+        self.resume = point.cloned();
         self
     }
 
@@ -194,6 +204,7 @@ impl ConnectionPages {
             .paginate(paginator)
             .with_shape(shape)
             .prefetch(self.prefetch)
+            .resume_at(self.resume.as_ref())
     }
 
     /// The pages, their nodes decoded as `T`.
@@ -246,15 +257,31 @@ impl Paginator for ConnectionPaginator {
         let Some(cursor) = page.text(&self.end_cursor).filter(|_| has_next) else {
             return Ok(None);
         };
+        self.page_after(page.url(), cursor).map(Some)
+    }
+
+    /// `{"cursor": "…"}`: a resumed read sends the query with it, so a query changed since
+    /// the checkpoint is sent as it is now.
+    fn resume_point(&self, next: &NextPage) -> Value {
+        resume::cursor_point(next)
+    }
+
+    fn resume_at(&self, first: &Url, point: &Value) -> Result<NextPage, HttpError> {
+        let cursor = resume::read_cursor(first, point)?;
+        self.page_after(first, cursor.to_owned())
+    }
+}
+
+impl ConnectionPaginator {
+    /// The request of the page after `cursor`: the query with the cursor variable set.
+    fn page_after(&self, url: &Url, cursor: String) -> Result<NextPage, HttpError> {
         let mut variables = self.variables.clone();
         if let Value::Object(map) = &mut variables {
             map.insert(self.cursor_variable.clone(), Value::String(cursor.clone()));
         }
         let body = serde_json::to_vec(&json!({"query": &self.query, "variables": variables}))
             .map_err(|err| HttpError::config(format!("cannot encode GraphQL variables: {err}")))?;
-        Ok(Some(
-            NextPage::new(page.url().clone()).cursor(cursor).body(body),
-        ))
+        Ok(NextPage::new(url.clone()).cursor(cursor).body(body))
     }
 }
 

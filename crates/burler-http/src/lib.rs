@@ -41,6 +41,10 @@
 //! in page order only, so a bookmark taken from written records never passes a page that is not
 //! written. `cargo bench -p burler-http --bench decode` measures the decoder against the old
 //! path (whole body to `Value`, records re-serialized for loop detection, then `from_value`).
+//! Each page knows where a read resumes after it ([`Page::resume_point`]: a page index, a
+//! cursor or the next request, credentials left out) and [`Paged::resume_at`] starts there,
+//! so a FULL_TABLE sync that checkpoints it after each page goes on where a cut run stopped
+//! ([`paginate::resume`]).
 //!
 //! # Middleware: what comes from crates and what is this crate's
 //! Measured with `bench/middleware-cost.sh` on the project's 2-core machine (load average 9 to

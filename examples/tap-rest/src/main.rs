@@ -77,7 +77,7 @@ fn client(config: &Config) -> Result<HttpClient, BoxError> {
     Ok(client)
 }
 
-/// Every record of a list endpoint, page by page; `stream` names the requests in metrics.
+/// The pages of a list endpoint; `stream` names the requests in metrics.
 fn client_request(
     client: &HttpClient,
     stream: &str,
@@ -88,6 +88,7 @@ fn client_request(
     request.paginate(Cursor::new("cursor", "meta.next_cursor")).records_at("data")
 }
 
+/// Every record of a list endpoint, page by page.
 fn list<R: DeserializeOwned + Send + 'static>(
     client: &HttpClient,
     stream: &str,
@@ -106,26 +107,26 @@ fn full_table<R: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'stat
     Stream::new(name).schema_from_type().key(["id"]).full_table().sync(sync_table)
 }
 
-/// A whole table, page by page; after each page the cursor of the next one is checkpointed, so
-/// a run cut short resumes there under the same table version.
+/// A whole table, page by page; after each page the position of the next one is checkpointed
+/// (`Page::resume_point`), so a run cut short resumes there under the same table version.
 async fn sync_table<R: Serialize + DeserializeOwned + Send + Sync + 'static>(
     ctx: Ctx<R>,
 ) -> SyncResult {
     let name = ctx.stream_name().to_owned();
-    let resume = ctx.resume_point().and_then(|v| v.as_str().map(|c| ("cursor", c.to_owned())));
-    let request = client_request(ctx.client(), &name, &name, resume.as_slice());
-    let mut pages = std::pin::pin!(request.pages::<R>());
+    let request = client_request(ctx.client(), &name, &name, &[]);
+    let mut pages = std::pin::pin!(request.resume_at(ctx.resume_point().as_ref()).pages::<R>());
     while let Some(page) = pages.next().await {
         let page = page?;
-        let next = page.info().text("meta.next_cursor");
+        let resume = page.resume_point();
         ctx.emit_all(page.into_records())?;
-        if let Some(next) = next {
-            ctx.checkpoint(next).await?;
+        if let Some(resume) = resume {
+            ctx.checkpoint(resume).await?;
         }
     }
     Ok(())
 }
 
+/// Orders updated at or after the bookmark (or `start_date`); the API returns them sorted.
 async fn sync_orders(ctx: Ctx<Order>) -> SyncResult {
     let start = ctx.replication_start_datetime();
     let since = start.map(|s| ("updated_since", s.to_rfc3339_opts(SecondsFormat::Secs, true)));

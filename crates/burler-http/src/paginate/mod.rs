@@ -45,9 +45,31 @@
 //! it with [`HttpError::PaginationLoop`]. Loops are found by comparing the page's bytes with the
 //! previous page's, which stops at the first differing byte: a hash of every page would be a full
 //! extra pass over each body.
+//!
+//! A read can be resumed: each page knows the position of the page after it
+//! ([`Page::resume_point`], JSON for a checkpoint in the state), and [`Paged::resume_at`] starts
+//! a read there. A FULL_TABLE sync checkpoints it after writing each page's records:
+//!
+//! ```no_run
+//! # use burler_http::{HttpClient, HttpError, paginate::Cursor};
+//! # use futures::StreamExt;
+//! # async fn run(client: HttpClient, stored: Option<serde_json::Value>) -> Result<(), HttpError> {
+//! let paged = client.get("orders").paginate(Cursor::new("cursor", "meta.next_cursor"));
+//! let mut pages = std::pin::pin!(paged.records_at("data").resume_at(stored.as_ref()).pages::<serde_json::Value>());
+//! while let Some(page) = pages.next().await {
+//!     let page = page?;
+//!     let resume = page.resume_point(); // None on the last page
+//!     // write page.into_records(), then checkpoint `resume` (ctx.checkpoint in a burler tap)
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! What a resume point holds for each strategy, and how credentials are kept out of it:
+//! [`resume`].
 
 pub mod json_path;
 mod pipeline;
+pub mod resume;
 mod strategies;
 
 pub use pipeline::{PageStream, Records};
@@ -100,6 +122,21 @@ pub trait Paginator: Send + Sync {
 
     /// The next page, or `None` when `page` was the last. An empty page is always the last.
     fn next(&self, page: &PageInfo) -> Result<Option<NextPage>, HttpError>;
+
+    /// The resume point of `next`, the page after a fetched one, for a checkpoint
+    /// ([`Page::resume_point`]); its URL comes without credentials. By default the request:
+    /// URL, cursor and body ([`resume::request_point`]). Strategies whose pages are known in
+    /// advance ([`page_url`](Self::page_url)) are resumed by page index and not asked.
+    fn resume_point(&self, next: &NextPage) -> Value {
+        resume::request_point(next)
+    }
+
+    /// The first page of a read resumed at `point` (what [`resume_point`](Self::resume_point)
+    /// stored); `first` is the first page's URL of a read from the start. By default the
+    /// request `point` holds ([`resume::read_request`]).
+    fn resume_at(&self, first: &Url, point: &Value) -> Result<NextPage, HttpError> {
+        resume::read_request(first, point)
+    }
 }
 
 /// Where the next page is: its URL, for cursor strategies the cursor (for messages and loop
@@ -133,6 +170,21 @@ impl NextPage {
         self
     }
 
+    /// The page's URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The cursor that leads to this page, if the strategy has one.
+    pub fn cursor_text(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+
+    /// The body sent for this page, when it is not the first request's.
+    pub fn body_bytes(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
     /// What identifies the page for loop detection: the URL, and the cursor or body.
     pub(crate) fn key(&self) -> String {
         let mut key = self.url.to_string();
@@ -157,10 +209,12 @@ pub struct PageInfo {
     status: StatusCode,
     headers: HeaderMap,
     values: Values,
+    /// Where a read resumes after this page (set when the page is handed over).
+    resume: Option<Value>,
 }
 
 impl PageInfo {
-    /// 1 for the first page.
+    /// 1 for the first page (see [`Page::number`]).
     pub fn number(&self) -> u64 {
         self.number
     }
@@ -210,6 +264,12 @@ impl PageInfo {
         self.values.contains(path)
     }
 
+    /// Where a read resumes to fetch the pages after this one ([`Paged::resume_at`]): JSON to
+    /// checkpoint once this page's records are written; `None` when this page is the last.
+    pub fn resume_point(&self) -> Option<&Value> {
+        self.resume.as_ref()
+    }
+
     /// A decode error for this page's response.
     pub fn decode_error(&self, message: impl Into<String>) -> HttpError {
         HttpError::Decode {
@@ -234,7 +294,8 @@ impl<T> Page<T> {
         &self.info
     }
 
-    /// 1 for the first page.
+    /// 1 for the first page (of the whole read for page numbers and offsets, also when
+    /// resumed; of this read for cursors and links).
     pub fn number(&self) -> u64 {
         self.info.number
     }
@@ -247,6 +308,12 @@ impl<T> Page<T> {
     /// A header's value as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.info.header(name)
+    }
+
+    /// Where a read resumes to fetch the pages after this one ([`Paged::resume_at`]): JSON to
+    /// checkpoint once this page's records are written; `None` when this page is the last.
+    pub fn resume_point(&self) -> Option<Value> {
+        self.info.resume.clone()
     }
 
     /// The records of this page.
@@ -273,6 +340,11 @@ impl RawPage {
     /// The page's number, URL, headers, record count and values.
     pub fn info(&self) -> &PageInfo {
         &self.info
+    }
+
+    /// Where a read resumes after this page (see [`Page::resume_point`]).
+    pub fn resume_point(&self) -> Option<Value> {
+        self.info.resume.clone()
     }
 
     /// The response body.
@@ -320,6 +392,7 @@ pub struct Paged {
     prefetch: usize,
     in_flight: usize,
     refetch_truncated: u32,
+    resume: Option<Value>,
 }
 
 impl std::fmt::Debug for Paged {
@@ -328,6 +401,7 @@ impl std::fmt::Debug for Paged {
             .field("records_path", &self.records_path)
             .field("prefetch", &self.prefetch)
             .field("in_flight", &self.in_flight)
+            .field("resume", &self.resume)
             .finish_non_exhaustive()
     }
 }
@@ -350,6 +424,7 @@ impl Paged {
             prefetch: DEFAULT_PREFETCH,
             in_flight: 1,
             refetch_truncated: 2,
+            resume: None,
         }
     }
 
@@ -389,6 +464,15 @@ impl Paged {
         self
     }
 
+    /// Starts the read at `point`, a [`Page::resume_point`] a previous read checkpointed
+    /// (`None`: from the first page). Page numbers and offsets resume at the stored page
+    /// index, cursors and links at the stored request; loop detection starts afresh. A point
+    /// this strategy cannot read is the stream's only item, an [`HttpError::ResumePoint`].
+    pub fn resume_at(mut self, point: Option<&Value>) -> Self {
+        self.resume = point.cloned();
+        self
+    }
+
     fn plan(self) -> Result<pipeline::Plan, HttpError> {
         let template = self.request?;
         let mut shape = self
@@ -398,10 +482,26 @@ impl Paged {
             shape = shape.value_at(&path);
         }
         let first = self.paginator.first(template.url().clone());
+        let predictable = self.paginator.page_url(&first, 1).is_some();
+        let (start, start_index) = match &self.resume {
+            None => (NextPage::new(first.clone()), 0),
+            Some(point) if predictable => (
+                NextPage::new(first.clone()),
+                resume::read_index(&first, point)?,
+            ),
+            Some(point) => {
+                let mut start = self.paginator.resume_at(&first, point)?;
+                resume::Credentials::new(&first).restore(&mut start.url);
+                (start, 0)
+            }
+        };
         Ok(pipeline::Plan {
             client: self.client,
             template,
             first,
+            start,
+            start_index,
+            predictable,
             paginator: self.paginator,
             shape: Arc::new(shape),
             prefetch: self.prefetch,

@@ -10,6 +10,7 @@
 //! previous page is still being decoded. Pages after the end of the data, or after an error, are
 //! aborted and never reach the caller.
 
+use super::resume::{self, Credentials};
 use super::{NextPage, Page, PageInfo, Paginator, RawPage};
 use crate::client::HttpClient;
 use crate::decode::{DecodeError, PageShape, Values};
@@ -30,7 +31,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub(crate) struct Plan {
     pub(crate) client: HttpClient,
     pub(crate) template: Request,
+    /// The first page of a read from the start.
     pub(crate) first: Url,
+    /// The first page this read requests (another one when it resumes).
+    pub(crate) start: NextPage,
+    /// The index of that page, for strategies whose page URLs are known in advance.
+    pub(crate) start_index: u64,
+    /// Whether page URLs are known in advance ([`Paginator::page_url`]).
+    pub(crate) predictable: bool,
     pub(crate) paginator: Arc<dyn Paginator>,
     pub(crate) shape: Arc<PageShape>,
     pub(crate) prefetch: usize,
@@ -76,6 +84,9 @@ pub trait Decode: Sized + Send + 'static {
 
     /// What the strategy sees.
     fn info(&self) -> &PageInfo;
+
+    /// The same, to set where a read resumes after this page.
+    fn info_mut(&mut self) -> &mut PageInfo;
 }
 
 impl<T: DeserializeOwned + Send + 'static> Decode for Page<T> {
@@ -91,6 +102,10 @@ impl<T: DeserializeOwned + Send + 'static> Decode for Page<T> {
 
     fn info(&self) -> &PageInfo {
         &self.info
+    }
+
+    fn info_mut(&mut self) -> &mut PageInfo {
+        &mut self.info
     }
 }
 
@@ -111,6 +126,10 @@ impl Decode for RawPage {
 
     fn info(&self) -> &PageInfo {
         &self.info
+    }
+
+    fn info_mut(&mut self) -> &mut PageInfo {
+        &mut self.info
     }
 }
 
@@ -140,6 +159,7 @@ async fn fetch<P: Decode>(
                     status,
                     headers,
                     values,
+                    resume: None,
                 };
                 return Ok((P::assemble(info, content), body));
             }
@@ -230,18 +250,20 @@ struct Driver<P> {
     network: Arc<Semaphore>,
     /// A network permit taken while waiting, for the next request.
     spare: Option<OwnedSemaphorePermit>,
+    /// What resume points leave out.
+    credentials: Credentials,
 }
 
 impl<P: Decode> Driver<P> {
     fn new(plan: Arc<Plan>, demand: Option<Arc<Semaphore>>) -> Self {
-        let predictable = plan.paginator.page_url(&plan.first, 1).is_some();
         let plan_in_flight = plan.in_flight.max(1);
         Self {
-            next: Some(NextPage::new(plan.first.clone())),
+            next: Some(plan.start.clone()),
+            predictable: plan.predictable,
+            issued: plan.start_index,
+            credentials: Credentials::new(&plan.first),
             plan,
-            predictable,
             queue: VecDeque::new(),
-            issued: 0,
             page_count: None,
             seen: HashSet::new(),
             previous: None,
@@ -370,8 +392,9 @@ impl<P: Decode> Driver<P> {
         Ok(Some(next))
     }
 
-    /// Checks a fetched page (loop, end of data) and finds the next one.
-    fn accept(&mut self, page: P, body: Bytes, flight: &Flight<P>) -> Result<P, HttpError> {
+    /// Checks a fetched page (loop, end of data), finds the next one and where a read resumes
+    /// to fetch it.
+    fn accept(&mut self, mut page: P, body: Bytes, flight: &Flight<P>) -> Result<P, HttpError> {
         let info = page.info();
         let records = info.record_count();
         if records > 0 && self.previous.as_ref() == Some(&body) {
@@ -381,19 +404,31 @@ impl<P: Decode> Driver<P> {
             });
         }
         self.previous = Some(body);
+        self.credentials.learn(&flight.url, info.url());
         if let Some(count) = self.plan.paginator.page_count(info) {
             self.page_count = Some(count);
         }
-        let next = self.plan.paginator.next(info)?;
+        let next = self.plan.paginator.next(info)?.filter(|_| records > 0);
+        let resume = next.as_ref().map(|next| self.resume_point(info, next));
+        page.info_mut().resume = resume;
         match next {
-            Some(next) if records > 0 => {
-                if !self.predictable {
-                    self.next = Some(next);
-                }
-            }
-            _ => self.ended = true,
+            Some(next) if !self.predictable => self.next = Some(next),
+            Some(_) => {}
+            None => self.ended = true,
         }
         Ok(page)
+    }
+
+    /// Where a read resumes to fetch `next`, the page after `page`.
+    fn resume_point(&self, page: &PageInfo, next: &NextPage) -> serde_json::Value {
+        if self.predictable {
+            // Pages are numbered from 1 in the whole read, so this page's number is the index
+            // of the next one.
+            return resume::index_point(page.number());
+        }
+        let mut stored = next.clone();
+        stored.url = self.credentials.strip(&next.url);
+        self.plan.paginator.resume_point(&stored)
     }
 }
 

@@ -1,8 +1,9 @@
 //! The built-in pagination strategies.
 
-use super::{NextPage, PageInfo, Paginator};
+use super::{NextPage, PageInfo, Paginator, resume};
 use crate::error::HttpError;
 use reqwest::Url;
+use serde_json::Value;
 
 /// Sets query parameter `name` to `value`: replaced where it stands, else appended.
 pub fn set_query_param(url: &mut Url, name: &str, value: &str) {
@@ -252,6 +253,18 @@ impl Paginator for Cursor {
         let mut url = page.url().clone();
         set_query_param(&mut url, &self.param, &cursor);
         Ok(Some(NextPage::new(url).cursor(cursor)))
+    }
+
+    /// `{"cursor": "…"}`: a resumed read sends the first request with it.
+    fn resume_point(&self, next: &NextPage) -> Value {
+        resume::cursor_point(next)
+    }
+
+    fn resume_at(&self, first: &Url, point: &Value) -> Result<NextPage, HttpError> {
+        let cursor = resume::read_cursor(first, point)?;
+        let mut url = first.clone();
+        set_query_param(&mut url, &self.param, cursor);
+        Ok(NextPage::new(url).cursor(cursor))
     }
 }
 

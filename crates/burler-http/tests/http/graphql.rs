@@ -126,3 +126,35 @@ async fn a_missing_connection_is_a_decode_error_naming_it() {
         format!("POST {base}/graphql: invalid response body: no connection at data.nope")
     );
 }
+
+#[tokio::test]
+async fn connection_pages_resume_at_the_stored_cursor() {
+    let base = serve(api()).await;
+    let client = client(&base);
+    let query =
+        "query($after: String) { shop { orders(after: $after) { edges { node { id } } } } }";
+    let pages = |point: Option<&Value>| {
+        client
+            .graphql("graphql")
+            .paginate(query, json!({}), "shop.orders")
+            .resume_at(point)
+            .pages::<Value>()
+    };
+    let whole: Vec<_> = pages(None).try_collect().await.unwrap();
+    let points: Vec<Option<Value>> = whole.iter().map(|p| p.resume_point()).collect();
+    assert_eq!(
+        points,
+        [
+            Some(json!({"cursor": "2"})),
+            Some(json!({"cursor": "4"})),
+            None
+        ]
+    );
+    let rest: Vec<_> = pages(points[0].as_ref()).try_collect().await.unwrap();
+    let ids: Vec<u64> = rest
+        .iter()
+        .flat_map(|p| p.records().iter().map(|r| r["id"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(ids, [2, 3, 4], "the query sent with the stored cursor");
+    assert_eq!(rest[0].resume_point(), points[1]);
+}

@@ -9,5 +9,6 @@ mod middleware;
 mod paginate;
 mod pipeline;
 mod rate_limit;
+mod resume;
 mod retry;
 mod support;

@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-const TOTAL: usize = 25;
+pub(crate) const TOTAL: usize = 25;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -102,7 +102,7 @@ fn shop(base_for_links: String) -> Router {
         .route("/scalar", get(|| async { Json(json!({"data": "oops"})) }))
 }
 
-async fn shop_base() -> String {
+pub(crate) async fn shop_base() -> String {
     // Links need the server's own address: bind first, then build the router.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -111,7 +111,7 @@ async fn shop_base() -> String {
     base
 }
 
-fn ids(records: &[Value]) -> Vec<u64> {
+pub(crate) fn ids(records: &[Value]) -> Vec<u64> {
     records.iter().map(|r| r["id"].as_u64().unwrap()).collect()
 }
 
