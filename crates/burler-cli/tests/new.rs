@@ -202,3 +202,39 @@ fn refusals_are_one_line_and_write_nothing() {
     assert_eq!(read(&existing, "keep.txt"), "mine");
     assert!(!work.path().join("tap-other").exists());
 }
+
+#[test]
+fn the_rest_template_is_the_book_tutorial_tap() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tap-tutorial");
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("tap-shop");
+    let out = burler()
+        .args(["new", "tap-shop", "--dir"])
+        .arg(&dir)
+        .args(["--burler-git", "https://github.com/burler-rs/burler"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "src/main.rs",
+        "src/config.rs",
+        "tests/suite.rs",
+        "tests/fixture/mod.rs",
+        "examples/fixture.rs",
+        "README.md",
+        "meltano.yml",
+        "ci.sh",
+        ".github/workflows/ci.yml",
+        ".gitignore",
+    ] {
+        assert_eq!(
+            read(&dir, file),
+            read(&example, file),
+            "examples/tap-tutorial/{file} is not what `burler new tap-shop --template rest` writes"
+        );
+    }
+}
