@@ -1,7 +1,8 @@
 //! `burler`: tools around Singer taps. `burler check` judges the conformance of any tap command
 //! (Rust or Python): discovery, catalog metadata, a full sync checked message by message, metric
 //! lines, and a second run from the final state. `burler new` creates a tap crate from a
-//! template; `burler meltano` prints a tap's Meltano plugin definition.
+//! template; `burler meltano` prints a tap's Meltano plugin definition; `burler state merge`
+//! joins the states of tap processes that split a sync with `--partitions K/N`.
 
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ mod meltano;
 mod new;
 mod run;
 mod schema;
+mod state;
 mod templates;
 mod yaml;
 
@@ -39,6 +41,8 @@ enum Command {
     New(new::NewArgs),
     /// Print a tap's Meltano plugin definition (Hub `*.yml`): `burler meltano -- <tap command...>`.
     Meltano(meltano::MeltanoArgs),
+    /// State tools: `merge [--base FILE] FILE...` joins the states of `--partitions K/N` workers.
+    State(state::StateArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,5 +53,6 @@ fn main() -> ExitCode {
         Command::Manifest(args) => manifest::run(&args),
         Command::Meltano(args) => meltano::run(args),
         Command::New(args) => new::run(&args),
+        Command::State(args) => state::run(&args),
     }
 }

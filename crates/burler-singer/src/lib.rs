@@ -1,7 +1,8 @@
 //! The Singer protocol, usable without the burler framework: messages (written and parsed), a
 //! streaming message reader, the catalog with breadcrumb metadata and selection rules, state with
-//! bookmarks, and singer-python metric lines. No async runtime, no CLI: a target, a checker or a
-//! test tool can depend on this crate alone.
+//! bookmarks (and the merge of the states of workers that split a sync), and singer-python metric
+//! lines. No async runtime, no CLI: a target, a checker or a test tool can depend on this crate
+//! alone.
 //!
 //! ```
 //! use burler_singer::{Message, State};
@@ -15,6 +16,7 @@ pub mod bookmark;
 pub mod catalog;
 pub mod datetime;
 pub mod error;
+pub mod merge;
 pub mod message;
 pub mod metadata;
 pub mod metrics;

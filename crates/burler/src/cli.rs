@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+use crate::error::Error;
+use crate::shard::PartitionSelector;
+
 /// Output format of `--about`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum AboutFormat {
@@ -40,14 +43,15 @@ pub(crate) struct Cli {
     /// Legacy name of --catalog (older orchestrators); --catalog wins when both are given.
     #[arg(short = 'p', long, value_name = "FILE")]
     pub(crate) properties: Option<PathBuf>,
-    /// Print the catalog of available streams and exit.
-    #[arg(short = 'd', long, conflicts_with_all = SYNC_ONLY)]
+    /// Print the catalog of available streams and exit (a --state or --catalog given too is not
+    /// read: Meltano passes the files of its previous run).
+    #[arg(short = 'd', long, conflicts_with_all = DISCOVER_REFUSES)]
     pub(crate) discover: bool,
     /// Check the discovered catalog for metadata that must not be published (non-standard keys,
     /// `selected` set by discovery, dangling breadcrumbs, keys not in the schema), and that the
     /// given --catalog/--properties and --state load and fit; print every problem and exit (1 on
     /// an error).
-    #[arg(long, conflicts_with_all = ["discover", "out_file", "report_json", "fail_fast", "test"])]
+    #[arg(long, conflicts_with_all = ["discover", "out_file", "report_json", "fail_fast", "test", "partitions"])]
     pub(crate) verify: bool,
     /// Print the tap's name, version, capabilities and settings, and exit.
     #[arg(long, conflicts_with_all = ["discover", "verify"], conflicts_with_all = SYNC_ONLY)]
@@ -70,16 +74,28 @@ pub(crate) struct Cli {
     /// Stop at the first failing stream.
     #[arg(long = "fail-fast")]
     pub(crate) fail_fast: bool,
+    /// Sync only some top-level partitions, one process per worker: `K/N` (worker K of N, 1-based;
+    /// each partition goes to the worker a stable hash of its stream and context picks, a stream
+    /// without partitions counts as one), a JSON list of partition contexts, or `@FILE` holding
+    /// one. Without the flag a sync reads the `BURLER_PARTITIONS` environment variable (for
+    /// orchestrators such as Meltano). Join the workers' states with `burler state merge`.
+    #[arg(long, value_name = "SELECTOR")]
+    pub(crate) partitions: Option<String>,
     /// Print the version and exit.
     #[arg(short = 'V', long, action = clap::ArgAction::SetTrue,
         conflicts_with_all = ["discover", "verify", "about"])]
     pub(crate) version: bool,
 }
 
-/// The options that only a sync reads: refused next to a mode that would ignore them
-/// (`--discover`, `--about`), so a mistyped command line fails instead of doing something else.
-const SYNC_ONLY: [&str; 7] = [
+/// The options of a sync that `--discover` refuses: a mistyped command line fails instead of doing
+/// something else. `--state`, `--catalog` and `--properties` are not among them: Meltano's
+/// discovery passes whichever of them its previous run left (as singer-sdk taps accept them).
+const DISCOVER_REFUSES: [&str; 5] = ["test", "partitions", "out_file", "report_json", "fail_fast"];
+
+/// The options that only a sync reads: refused next to `--about`, which would ignore them.
+const SYNC_ONLY: [&str; 8] = [
     "test",
+    "partitions",
     "state",
     "catalog",
     "properties",
@@ -93,7 +109,27 @@ impl Cli {
     pub(crate) fn syncs(&self) -> bool {
         !(self.discover || self.verify || self.about || self.version)
     }
+
+    /// The partition selector of a sync: `--partitions`, else a non-empty `BURLER_PARTITIONS`.
+    /// The variable is read only here, for a sync: an orchestrator that sets it for a worker also
+    /// runs `--discover` and `--about` in that environment, and those must not fail over it.
+    pub(crate) fn selector(&self) -> Result<Option<PartitionSelector>, Error> {
+        let (source, text) = match &self.partitions {
+            Some(text) => ("--partitions ".to_owned(), text.clone()),
+            None => match std::env::var(PARTITIONS_ENV) {
+                Ok(text) if !text.trim().is_empty() => (format!("{PARTITIONS_ENV}="), text),
+                _ => return Ok(None),
+            },
+        };
+        PartitionSelector::parse(&text)
+            .map(Some)
+            .map_err(|why| Error::Usage(format!("{source}{text}: {why}")))
+    }
 }
+
+/// The environment variable a sync reads its partition selector from when `--partitions` is not
+/// given.
+pub(crate) const PARTITIONS_ENV: &str = "BURLER_PARTITIONS";
 
 /// How parsing ended: arguments to run with, or text to print and an exit code.
 pub(crate) enum Parsed {

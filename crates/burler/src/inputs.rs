@@ -183,6 +183,8 @@ pub(crate) fn checked_plan<C, K>(
     state: &mut State,
     discovered: &Catalog,
 ) -> Result<Plan<C, K>, Error> {
+    // A bad selector is a usage error, refused before any message.
+    let selector = cli.selector()?;
     let mut problems = Vec::new();
     let catalog = match file {
         Some(file) => {
@@ -196,6 +198,7 @@ pub(crate) fn checked_plan<C, K>(
         catalog: &catalog,
         state,
         missing: &missing,
+        selector: selector.as_ref(),
     };
     let plan = Plan::build(tap, &plan_inputs);
     if let Some(path) = cli.state.as_deref() {

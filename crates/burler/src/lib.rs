@@ -12,7 +12,10 @@
 //! `burler-batch`), `--test` (one record per stream, no STATE) and `--test=schema`, and
 //! singer-sdk's `progress_markers` for unsorted streams. A FULL_TABLE sync that reads in a stable
 //! order resumes where it was cut with [`SyncContext::checkpoint`] and
-//! [`SyncContext::resume_point`].
+//! [`SyncContext::resume_point`]. A sync splits across processes or machines with
+//! `--partitions K/N` (or `BURLER_PARTITIONS`): each worker syncs the top-level partitions a
+//! stable hash gives it, and `burler state merge` joins their states (see the README's
+//! scale-out section).
 //!
 //! ```no_run
 //! use burler::prelude::*;

@@ -12,12 +12,13 @@ use std::sync::Arc;
 use burler_schema::Conformer;
 use burler_singer::{Catalog, CatalogEntry, FieldSelection, ReplicationMethod, State};
 use serde_json::Value;
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::bookmark::BookmarkStrategy;
 use crate::definition::TapDef;
 use crate::ledger::{Keeps, Policy};
 use crate::scope::StreamFacts;
+use crate::shard::PartitionSelector;
 use crate::stream::{BoxedStream, Replication, RetrySync};
 use crate::sync::ErasedSync;
 use crate::writer::RecordHook;
@@ -50,6 +51,9 @@ pub(crate) struct PlannedStream<C, K> {
     pub(crate) retry: Option<RetrySync>,
     /// How many of its partitions (for a sub-stream: parent records' syncs) run at once.
     pub(crate) max_concurrent_partitions: usize,
+    /// For a top-level stream with partitions under `--partitions`: which of them this process
+    /// syncs (the others are other workers').
+    pub(crate) shard: Option<Arc<PartitionSelector>>,
     pub(crate) policy: Policy,
     /// FULL_TABLE for the whole table this run (a top-level stream, or a child whose ancestors are
     /// all FULL_TABLE): one table version, activated when the tree completes.
@@ -73,6 +77,8 @@ pub(crate) struct PlanInputs<'a> {
     pub(crate) state: &'a State,
     /// Per stream, top-level fields of the tap's schema the catalog's schema leaves out.
     pub(crate) missing: &'a HashMap<String, Vec<String>>,
+    /// The top-level partitions this process syncs (`--partitions`); `None`: all of them.
+    pub(crate) selector: Option<&'a PartitionSelector>,
 }
 
 impl<C, K> Plan<C, K> {
@@ -160,10 +166,14 @@ fn plan_stream<C, K>(
         .filter(|p| spec.parents().any(|n| *n == p.facts.name))
         .collect();
     let roots = roots_of(&spec.name, &parents);
-    // One version per run needs the whole table read in one tree, all of it FULL_TABLE.
+    let wanted = def.runner.is_some() && needed.contains(spec.name.as_str());
+    let (taken, shard) = shard_of(def, &parents, inputs.selector, wanted);
+    // One version per run needs the whole table read in one tree (of this process), all of it
+    // FULL_TABLE.
     let versioned = method == ReplicationMethod::FullTable
         && parents.iter().all(|p| p.versioned)
-        && roots.len() == 1;
+        && roots.len() == 1
+        && shard.is_none();
     let writer = plan_writer(tap, def, entry, key.as_deref(), inputs.missing);
     let policy = Policy {
         keeps: keeps(def, method),
@@ -189,16 +199,49 @@ fn plan_stream<C, K>(
         }),
         runner: def.runner.clone(),
         selected: selected.get(spec.name.as_str()).copied().unwrap_or(false),
-        needed: def.runner.is_some() && needed.contains(spec.name.as_str()),
+        needed: wanted && taken,
         parent: spec.parents().next().cloned(),
         roots,
         after: spec.after.clone(),
         retry: spec.retry.clone(),
         max_concurrent_partitions: spec.max_concurrent_partitions,
+        shard,
         policy,
         versioned,
         writer,
     }
+}
+
+/// Under `--partitions`: whether this process syncs the stream at all (a top-level stream without
+/// partitions is one partition; a sub-stream goes with its parents' records, so it runs where one
+/// of them runs), and for one with partitions the selector that picks them. `wanted`: the run
+/// needs the stream (selected, or driving a selected child).
+fn shard_of<C, K>(
+    def: &BoxedStream<C, K>,
+    parents: &[&PlannedStream<C, K>],
+    selector: Option<&PartitionSelector>,
+    wanted: bool,
+) -> (bool, Option<Arc<PartitionSelector>>) {
+    let Some(selector) = selector else {
+        return (true, None);
+    };
+    if !parents.is_empty() {
+        return (parents.iter().any(|p| p.needed), None);
+    }
+    if def.runner.as_ref().is_some_and(|r| r.has_partitions()) {
+        return (true, Some(Arc::new(selector.clone())));
+    }
+    let name = &def.spec.name;
+    let taken = selector.takes(name, None);
+    let worker = selector.worker_for(name, None).map_or_else(
+        || "a worker whose list holds null".to_owned(),
+        |w| format!("worker {w}"),
+    );
+    let here = if taken { "this one" } else { "another" };
+    if wanted {
+        info!("stream {name}: no partitions, synced whole by {worker} ({here}, --partitions)");
+    }
+    (taken, None)
 }
 
 /// How the ledger keeps a stream's bookmarks.
@@ -474,6 +517,7 @@ mod tests {
                 catalog,
                 state: &state,
                 missing: &missing,
+                selector: None,
             },
         )
     }

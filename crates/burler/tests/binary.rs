@@ -152,16 +152,19 @@ fn run_args(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn conflicting_modes_and_options_are_refused_with_one_line() {
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["--discover", "--about"], "'--discover'"),
         (&["--discover", "--test"], "'--discover'"),
         (&["--verify", "--test=schema"], "'--verify'"),
         (&["--verify", "--discover"], "'--verify'"),
         (&["--about", "--catalog", "c.json"], "'--about'"),
-        (&["--discover", "--state", "s.json"], "'--discover'"),
-        (&["--discover", "--properties", "p.json"], "'--discover'"),
+        (&["--discover", "--fail-fast"], "'--discover'"),
+        (&["--discover", "--report-json", "r.json"], "'--discover'"),
         (&["--verify", "-o", "out.json"], "'--verify'"),
         (&["--version", "--discover"], "'--version'"),
+        (&["--discover", "--partitions", "1/2"], "'--discover'"),
+        (&["--about", "--partitions", "1/2"], "'--about'"),
+        (&["--verify", "--partitions", "1/2"], "'--verify'"),
     ];
     for (args, first) in cases {
         let mut full = vec!["--config", "c.json"];
@@ -177,6 +180,35 @@ fn conflicting_modes_and_options_are_refused_with_one_line() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+#[test]
+fn discovery_takes_the_state_and_catalog_meltano_passes_it() {
+    // Meltano's discovery runs `--config C --catalog P --state S --discover` once a previous run
+    // left those files.
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let (config, state) = (file("c.json", "{}"), file("s.json", r#"{"bookmarks": {}}"#));
+    let (code, catalog, stderr) = run_args(&["--config", &config, "--discover"]);
+    assert_eq!(code, 0, "{stderr}");
+    let catalog = file("cat.json", &catalog);
+    let args = [
+        "--config",
+        &config,
+        "--catalog",
+        &catalog,
+        "--state",
+        &state,
+        "--discover",
+    ];
+    let (code, stdout, stderr) = run_args(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let streams = serde_json::from_str::<Value>(&stdout).unwrap()["streams"].clone();
+    assert_eq!(streams.as_array().map(Vec::len), Some(3));
 }
 
 #[test]
@@ -259,4 +291,86 @@ fn a_bad_config_catalog_and_state_give_one_critical_line_naming_each() {
     ] {
         assert!(critical[0].contains(&part), "{part} not in {}", critical[0]);
     }
+}
+
+/// Runs the example with `args` and `BURLER_PARTITIONS` set to `env`; exit code, stdout, stderr.
+fn run_with_partitions_env(env: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(example())
+        .args(args)
+        .env("BURLER_PARTITIONS", env)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_partition_selector_is_one_critical_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.json");
+    std::fs::write(&cfg, "{}").unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let critical = |stderr: &str| -> Vec<String> {
+        let lines = stderr.lines().filter(|l| l.starts_with("CRITICAL"));
+        lines.map(str::to_owned).collect()
+    };
+    let (code, stdout, stderr) = run_args(&["--config", cfg, "--partitions", "4/3"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        critical(&stderr),
+        [
+            "CRITICAL --partitions 4/3: expected K/N (worker K of N, 1 <= K <= N, e.g. 3/8), a JSON list of partition contexts, or @FILE holding one"
+        ]
+    );
+    assert!(!stderr.contains("Starting sync"), "{stderr}");
+    let (code, stdout, stderr) = run_with_partitions_env("three", &["--config", cfg]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    let lines = critical(&stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("CRITICAL BURLER_PARTITIONS=three: expected K/N"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_partitions_variable_is_read_by_a_sync_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.json");
+    std::fs::write(&cfg, "{}").unwrap();
+    let cfg = cfg.to_str().unwrap();
+    // An orchestrator sets it for every command of a worker: discovery and --about still work,
+    // whatever it holds.
+    for args in [&["--config", cfg, "--discover"][..], &["--about"][..]] {
+        let (code, stdout, stderr) = run_with_partitions_env("not a selector", args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(stdout.starts_with('{'), "{args:?}: {stdout}");
+    }
+    // Two workers by the variable: each stream (none has partitions) from exactly one of them.
+    let mut holders = std::collections::BTreeMap::<String, Vec<u8>>::new();
+    for k in 1..=2u8 {
+        let (code, stdout, stderr) = run_with_partitions_env(&format!("{k}/2"), &["--config", cfg]);
+        assert_eq!(code, 0, "{stderr}");
+        for line in stdout.lines() {
+            let m: Value = serde_json::from_str(line).unwrap();
+            if m["type"] == "RECORD" {
+                let stream = m["stream"].as_str().unwrap().to_owned();
+                let workers = holders.entry(stream).or_default();
+                if !workers.contains(&k) {
+                    workers.push(k);
+                }
+            }
+        }
+    }
+    let streams: Vec<&String> = holders.keys().collect();
+    assert_eq!(streams, ["a", "b", "c"]);
+    assert!(holders.values().all(|w| w.len() == 1), "{holders:?}");
+    // The flag wins over the variable: a list naming no partition syncs nothing.
+    let (code, stdout, _) =
+        run_with_partitions_env("1/2", &["--config", cfg, "--partitions", "[]"]);
+    assert_eq!(code, 0);
+    assert!(!stdout.contains("\"RECORD\""), "{stdout}");
 }

@@ -88,8 +88,7 @@ where
                 .await
                 .map(|_| ());
         };
-        let partitions = listing.await?;
-        info!("stream {}: {} partition(s)", root.name(), partitions.len());
+        let partitions = this_workers(root, listing.await?);
         self.clone().run_at_once(root, partitions).await?;
         let failed = root.outcome().failures.len();
         if failed > 0 {
@@ -287,13 +286,15 @@ where
         Ok(())
     }
 
-    /// True when every tree holding `stream` has completed.
+    /// True when every tree holding `stream` has completed, each read whole by this process (no
+    /// partitions left to other workers).
     fn trees_done(&self, stream: &str) -> bool {
+        let whole = |root: &Handle<C, K>| root.outcome().tree_done && root.plan.shard.is_none();
         self.handle(stream).is_some_and(|h| {
             h.plan
                 .roots
                 .iter()
-                .all(|r| self.handle(r).is_some_and(|root| root.outcome().tree_done))
+                .all(|r| self.handle(r).is_some_and(|r| whole(r)))
         })
     }
 
@@ -351,6 +352,26 @@ where
             ),
         }
     }
+}
+
+/// The partitions of `root` this process syncs: all of them, or under `--partitions` those that
+/// fall to this worker.
+fn this_workers<C, K>(root: &Handle<C, K>, listed: Vec<Value>) -> Vec<Value> {
+    let Some(shard) = &root.plan.shard else {
+        info!("stream {}: {} partition(s)", root.name(), listed.len());
+        return listed;
+    };
+    let total = listed.len();
+    let mine: Vec<Value> = listed
+        .into_iter()
+        .filter(|p| shard.takes(root.name(), Some(p)))
+        .collect();
+    info!(
+        "stream {}: {} of {total} partition(s) on this worker (--partitions)",
+        root.name(),
+        mine.len()
+    );
+    mine
 }
 
 /// The `record_count` of one partition's sync (`writer` wrote it).
