@@ -10,6 +10,9 @@
 #         on updated_at, customers FULL_TABLE;
 #   - singer-python-tap/, a small tap written with singer-python's own helpers (write_bookmark,
 #     currently_syncing): the state shape most third-party taps keep (must pass);
+#   - examples/tap-rest again in pages of 10 (page_size), so its FULL_TABLE streams checkpoint
+#     between pages: burler check, and lib/full_table_resume.py (a cut after a checkpoint resumes
+#     with exactly the rows after it, under the same table version);
 #   - .ci/interop/broken-tap, which must fail with a report naming its faults.
 # Third-party taps run with every proxy variable pointing at a closed loopback port (and
 # AWS_MAX_ATTEMPTS=1), so anything they try to reach beyond 127.0.0.1 fails at once, offline.
@@ -220,6 +223,27 @@ PY
     rm -rf "$work"
 }
 
+# tap-rest in pages of 10, so its FULL_TABLE streams (customers 40 rows, products 25) checkpoint
+# between pages: burler check's resume-anywhere cuts land between checkpoints, and a cut after
+# the 2nd checkpoint of customers must resume with exactly the rows after it, same table version.
+check_full_table_resume() {
+    local dir="$REPO/examples/tap-rest" tap="$TARGET_DIR/debug/tap-rest" work
+    if [[ ! -x $tap ]]; then fail "burler check tap-rest (page_size 10)" "$tap missing (build it first)"; return; fi
+    work=$(mktemp -d "${TMPDIR:-/tmp}/burler-check.tap-rest-pages.XXXXXX")
+    python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["page_size"] = 10; json.dump(c, open(sys.argv[2], "w"))' \
+        "$dir/config.json" "$work/config.json"
+    judge "burler check tap-rest (page_size 10: FULL_TABLE checkpoints between pages)" "$dir" "$work/config.json" -- "$tap"
+    local line
+    while IFS= read -r line; do
+        case $line in
+            PASS\ *) pass "${line#PASS }" ;;
+            FAIL\ *) line=${line#FAIL }; fail "${line%%: *}" "${line#*: }" ;;
+            *) fail "tap-rest FULL_TABLE resume" "unexpected output: $line" ;;
+        esac
+    done < <(cd "$dir" && python3 "$HERE/lib/full_table_resume.py" "$tap" "$work/config.json" customers 2)
+    rm -rf "$work"
+}
+
 # Runs burler check on the broken tap; expects exit 1 and a FAIL line for each of its faults.
 check_broken() {
     local work label="burler check tap-broken (must fail)"
@@ -262,6 +286,7 @@ main() {
     fi
     for dir in "${args[@]}"; do check_example "$dir"; done
     if [[ $all == 1 ]]; then
+        check_full_table_resume
         check_singer_python_tap
         check_s3_taps
         check_postgres_tap

@@ -5,6 +5,8 @@
 #   venv                  provides                         pinned by
 #   target-jsonl          target-jsonl 0.1.4 (singer-python)  requirements/target-jsonl.txt
 #   target-csv            meltanolabs-target-csv 0.5.0 (SDK)  requirements/target-csv.txt
+#   target-csv-parquet    the same + pyarrow 23.0.1 (singer-sdk reads Parquet BATCH files with it)
+#                                                             requirements/target-csv-parquet.txt
 #   target-duckdb         target-duckdb 0.8.0 + duckdb 1.1.3  requirements/target-duckdb.txt
 #   meltano               meltano 4.4.1                       requirements/meltano.txt
 #   tap-spreadsheets      tap-spreadsheets 1.1.2 (3rd-party)  requirements/tap-spreadsheets.txt
@@ -31,7 +33,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VENVS=${BURLER_VENVS:-$HOME/.cache/burler-venvs}
 PYTHON=${PYTHON:-python3}
-ALL_VENVS=(target-jsonl target-csv target-duckdb meltano tap-spreadsheets tap-s3-csv
+ALL_VENVS=(target-jsonl target-csv target-csv-parquet target-duckdb meltano tap-spreadsheets tap-s3-csv
     pipelinewise-tap-s3-csv moto singer-python pipelinewise-tap-postgres)
 MARKER=.burler-requirements.txt
 

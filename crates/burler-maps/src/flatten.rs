@@ -6,6 +6,8 @@
 //! tap): a property whose `anyOf`/`oneOf` starts with a type other than string, array or object is
 //! left out of the flattened SCHEMA while its values stay in the RECORD; a property with no `type`
 //! becomes a nullable string.
+//! One is not: singer-sdk leaves `required` as it was, naming objects that were flattened away;
+//! here it keeps only the properties of the flattened SCHEMA.
 
 use serde_json::{Map, Value};
 
@@ -87,6 +89,11 @@ pub(crate) fn flatten_schema(schema: &Value, opts: &FlatteningOptions) -> Result
         properties.insert(key, value);
     }
     if let Some(obj) = out.as_object_mut() {
+        // singer-sdk keeps `required` as it was: a required object that was flattened away
+        // would then be missing from every record, and a validating target rejects them all.
+        if let Some(Value::Array(required)) = obj.get_mut("required") {
+            required.retain(|name| name.as_str().is_some_and(|n| properties.contains_key(n)));
+        }
         obj.insert("properties".to_owned(), Value::Object(properties));
     }
     Ok(out)
@@ -302,6 +309,17 @@ mod tests {
             json!({"s": {"type": ["null", "string"], "format": "date-time"},
                    "free": {"type": ["null", "string"]}})
         );
+    }
+
+    #[test]
+    fn required_keeps_only_the_properties_left_after_flattening() {
+        let schema = json!({"required": ["id", "address", "tags"], "properties": {
+            "id": {"type": "integer"},
+            "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "tags": {"type": "array", "items": {"type": "string"}}}});
+        let flat = flatten_schema(&schema, &opts(1, 255)).unwrap();
+        assert_eq!(flat["required"], json!(["id", "tags"]));
+        assert!(flat["properties"].get("address__city").is_some());
     }
 
     #[test]

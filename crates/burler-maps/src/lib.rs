@@ -129,7 +129,9 @@
 //! (compact, non-ASCII escaped, as singer-sdk writes it), keys longer than
 //! `flattening_max_key_length` are abbreviated the same way, and flattening runs after the map.
 //! `tests/data/` holds the golden outputs generated from singer-sdk that every case is checked
-//! against.
+//! against. One difference: `required` keeps only the properties left after flattening
+//! (singer-sdk leaves a flattened-away object in it, so a validating target such as
+//! target-jsonl rejects every record of a stream that requires one).
 
 pub mod about;
 mod error;

@@ -25,6 +25,8 @@ struct Config {
     start_date: Option<StartDate>,
     /// Most requests per second (default 10; 0: no limit).
     requests_per_second: Option<u32>,
+    /// Records per page of a list endpoint (default 50, the API's most).
+    page_size: Option<u32>,
 }
 
 #[burler::record]
@@ -77,28 +79,25 @@ fn client(config: &Config) -> Result<HttpClient, BoxError> {
     Ok(client)
 }
 
-/// The pages of a list endpoint; `stream` names the requests in metrics.
-fn client_request(
-    client: &HttpClient,
-    stream: &str,
-    path: &str,
-    extra: &[(&str, String)],
-) -> Paged {
-    let request = client.get(path).endpoint(stream).query(&[("limit", "50")]).query(extra);
+type Ctx<R> = SyncContext<R, Config, HttpClient>;
+
+/// The pages of a list endpoint, `page_size` records each; `ctx`'s stream names the requests in
+/// metrics.
+fn client_request<R: Serialize>(ctx: &Ctx<R>, path: &str, extra: &[(&str, String)]) -> Paged {
+    let limit = ctx.config().page_size.unwrap_or(50).to_string();
+    let request = ctx.client().get(path).endpoint(ctx.stream_name());
+    let request = request.query(&[("limit", limit)]).query(extra);
     request.paginate(Cursor::new("cursor", "meta.next_cursor")).records_at("data")
 }
 
 /// Every record of a list endpoint, page by page.
-fn list<R: DeserializeOwned + Send + 'static>(
-    client: &HttpClient,
-    stream: &str,
+fn list<R: Serialize + DeserializeOwned + Send + 'static>(
+    ctx: &Ctx<R>,
     path: &str,
     extra: &[(&str, String)],
 ) -> impl burler::futures::Stream<Item = Result<R, HttpError>> + Send + use<R> {
-    client_request(client, stream, path, extra).records()
+    client_request(ctx, path, extra).records()
 }
-
-type Ctx<R> = SyncContext<R, Config, HttpClient>;
 
 /// A FULL_TABLE stream: every record of the list endpoint named like the stream.
 fn full_table<R: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static>(
@@ -113,7 +112,7 @@ async fn sync_table<R: Serialize + DeserializeOwned + Send + Sync + 'static>(
     ctx: Ctx<R>,
 ) -> SyncResult {
     let name = ctx.stream_name().to_owned();
-    let request = client_request(ctx.client(), &name, &name, &[]);
+    let request = client_request(&ctx, &name, &[]);
     let mut pages = std::pin::pin!(request.resume_at(ctx.resume_point().as_ref()).pages::<R>());
     while let Some(page) = pages.next().await {
         let page = page?;
@@ -130,14 +129,14 @@ async fn sync_table<R: Serialize + DeserializeOwned + Send + Sync + 'static>(
 async fn sync_orders(ctx: Ctx<Order>) -> SyncResult {
     let start = ctx.replication_start_datetime();
     let since = start.map(|s| ("updated_since", s.to_rfc3339_opts(SecondsFormat::Secs, true)));
-    ctx.emit_stream(list(ctx.client(), "orders", "orders", since.as_slice())).await?;
+    ctx.emit_stream(list(&ctx, "orders", since.as_slice())).await?;
     Ok(())
 }
 
 /// The lines of the order being synced (`ctx.partition()` is `{"id": <order id>}`).
 async fn sync_order_lines(ctx: Ctx<OrderLine>) -> SyncResult {
     let order = ctx.partition().and_then(|p| p["id"].as_u64()).ok_or("needs a parent order")?;
-    let lines = list(ctx.client(), "order_lines", &format!("orders/{order}/lines"), &[]);
+    let lines = list(&ctx, &format!("orders/{order}/lines"), &[]);
     ctx.emit_stream(lines).await?;
     Ok(())
 }
