@@ -273,18 +273,38 @@ struct Pager {
     scope: Scope,
     next: Next,
     seen: HashSet<String>,
-    /// A hash of the previous page's records: an API that ignores the page parameter serves the
-    /// same page again, which ends the stream instead of looping.
-    previous: Option<u64>,
+    /// The previous page: an API that ignores the page parameter serves the same page again,
+    /// which ends the stream instead of looping.
+    previous: Option<PageMark>,
 }
 
-fn fingerprint(records: &[Value]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for record in records {
-        record.to_string().hash(&mut hasher);
+/// What tells a page that repeats the previous one: its bytes (as burler-http's pages: the
+/// comparison stops at the first differing byte), or, when only a token in the body moved, the
+/// same number of records with the same first and last record. Cheaper than hashing every
+/// record of every page, which a serialization per record made the largest cost of a sync.
+struct PageMark {
+    body: bytes::Bytes,
+    count: usize,
+    first: Value,
+    last: Value,
+}
+
+impl PageMark {
+    fn new(body: &bytes::Bytes, records: &[Value]) -> Option<Self> {
+        Some(Self {
+            body: body.clone(),
+            count: records.len(),
+            first: records.first()?.clone(),
+            last: records.last()?.clone(),
+        })
     }
-    hasher.finish()
+
+    fn repeats(&self, body: &[u8], records: &[Value]) -> bool {
+        self.body.as_ref() == body
+            || (self.count == records.len()
+                && records.first() == Some(&self.first)
+                && records.last() == Some(&self.last))
+    }
 }
 
 /// What pagination looks at after a page.
@@ -346,12 +366,17 @@ impl Pager {
         let reads_response = paginator_reads(&sp.paginator, "response");
         let response_mj = reads_response.then(|| mj(&body));
         let raw = extract(&self.client, sp, &mut body, &self.scope)?;
-        if !raw.is_empty() && self.previous.replace(fingerprint(&raw)) == Some(fingerprint(&raw)) {
+        let repeated = self
+            .previous
+            .as_ref()
+            .is_some_and(|mark| mark.repeats(response.body(), &raw));
+        if repeated {
             let url = response.url().to_string();
             return Err(
                 self.http_error(burler_http::HttpError::PaginationLoop { url, cursor: None })
             );
         }
+        self.previous = PageMark::new(response.bytes(), &raw);
         let facts = PageFacts {
             body: &body,
             response: response_mj,
@@ -683,30 +708,7 @@ fn extract(
     scope: &Scope,
 ) -> Result<Vec<Value>, ManifestError> {
     match &sp.selector.extract {
-        Extract::JsonPath(path) => {
-            let pointers: Vec<String> = path
-                .query_located(body)
-                .locations()
-                .map(|l| l.to_json_pointer())
-                .collect();
-            if let [only] = pointers.as_slice() {
-                let node = body.pointer_mut(only).map(Value::take).unwrap_or_default();
-                return Ok(items_of(node));
-            }
-            let nested = pointers
-                .windows(2)
-                .any(|w| w[1].starts_with(&format!("{}/", w[0])));
-            Ok(pointers
-                .iter()
-                .filter_map(|p| {
-                    if nested {
-                        body.pointer(p).cloned()
-                    } else {
-                        body.pointer_mut(p).map(Value::take)
-                    }
-                })
-                .collect())
-        }
+        Extract::JsonPath(path) => Ok(select(path, body)),
         Extract::FieldPath(parts) => {
             let ctx = scope_value(scope);
             let keys = parts
@@ -716,6 +718,43 @@ fn extract(
             Ok(dpath(body, &keys))
         }
     }
+}
+
+/// The records `path` selects in `body`, taken out of it.
+fn select(path: &RecordPath, body: &mut Value) -> Vec<Value> {
+    if let Some(list) = &path.list {
+        if let [only] = locate(list, body).as_slice() {
+            if let Some(Value::Array(items)) = body.pointer_mut(only) {
+                return std::mem::take(items);
+            }
+        }
+    }
+    let pointers = locate(&path.path, body);
+    if let [only] = pointers.as_slice() {
+        let node = body.pointer_mut(only).map(Value::take).unwrap_or_default();
+        return items_of(node);
+    }
+    let nested = pointers
+        .windows(2)
+        .any(|w| w[1].starts_with(&format!("{}/", w[0])));
+    pointers
+        .iter()
+        .filter_map(|p| {
+            if nested {
+                body.pointer(p).cloned()
+            } else {
+                body.pointer_mut(p).map(Value::take)
+            }
+        })
+        .collect()
+}
+
+/// The JSON pointers of the nodes `path` selects.
+fn locate(path: &serde_json_path::JsonPath, body: &Value) -> Vec<String> {
+    path.query_located(body)
+        .locations()
+        .map(|l| l.to_json_pointer())
+        .collect()
 }
 
 fn items_of(node: Value) -> Vec<Value> {
@@ -936,4 +975,46 @@ pub(crate) fn infer_schema(
     worker
         .join()
         .map_err(|_| failed("schema inference stopped unexpectedly".into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn path(text: &str) -> RecordPath {
+        RecordPath::new(serde_json_path::JsonPath::parse(text).unwrap())
+    }
+
+    #[test]
+    fn a_wildcard_path_takes_its_list_whole_and_selects_as_the_generic_query() {
+        assert!(path("$.data[*]").list.is_some());
+        assert!(path("$.data.*").list.is_some());
+        assert!(path("$..id").list.is_none());
+        assert!(path("$.data[?@.id > 1]").list.is_none());
+        let body = json!({"data": [{"id": 1}, {"id": 2}], "meta": {"a": 1, "b": [2]}});
+        for (text, expected) in [
+            ("$.data[*]", json!([{"id": 1}, {"id": 2}])),
+            ("$.data", json!([{"id": 1}, {"id": 2}])),
+            // Not a list: the wildcard selects the object's values, as the query does.
+            ("$.meta[*]", json!([1, [2]])),
+            ("$.data[?@.id > 1]", json!([{"id": 2}])),
+            ("$.missing[*]", json!([])),
+        ] {
+            let selected = select(&path(text), &mut body.clone());
+            assert_eq!(Value::Array(selected), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_page_is_its_bytes_or_its_first_and_last_records() {
+        let records = [json!({"id": 1}), json!({"id": 2})];
+        let body = bytes::Bytes::from_static(b"{\"data\":[{\"id\":1},{\"id\":2}],\"next\":2}");
+        let mark = PageMark::new(&body, &records).unwrap();
+        assert!(mark.repeats(&body, &records));
+        assert!(mark.repeats(b"{\"next\":3}", &records));
+        assert!(!mark.repeats(b"{}", &records[..1]));
+        assert!(!mark.repeats(b"{}", &[json!({"id": 2}), json!({"id": 3})]));
+        assert!(PageMark::new(&body, &[]).is_none());
+    }
 }

@@ -231,7 +231,7 @@ impl Compiler<'_, '_> {
             None => None,
         };
         let selector = Selector {
-            extract: Extract::JsonPath(extract.unwrap_or_else(whole_body)),
+            extract: Extract::JsonPath(RecordPath::new(extract.unwrap_or_else(whole_body))),
             filter: s
                 .filter
                 .as_ref()

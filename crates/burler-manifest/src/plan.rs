@@ -164,9 +164,30 @@ pub(crate) struct Selector {
 pub(crate) enum Extract {
     /// An RFC 9535 JSONPath: every node it selects is a record; a selected list's items are
     /// records (so `$.data` and `$.data[*]` both work).
-    JsonPath(JsonPath),
+    JsonPath(RecordPath),
     /// Airbyte's `field_path` (dpath): keys, `*` for every key or item; empty: the whole body.
     FieldPath(Vec<Tmpl>),
+}
+
+/// A record selector's JSONPath, with the list it walks when it ends in a wildcard.
+#[derive(Debug)]
+pub(crate) struct RecordPath {
+    pub(crate) path: JsonPath,
+    /// `$.data` for `$.data[*]`: when it selects one list, the records are that list's items,
+    /// taken whole instead of located one by one (a JSON pointer built and followed per record).
+    pub(crate) list: Option<JsonPath>,
+}
+
+impl RecordPath {
+    /// The selector `path`, with its list found when it ends in `[*]` or `.*`.
+    pub(crate) fn new(path: JsonPath) -> Self {
+        let text = path.to_string();
+        let list = ["[*]", ".*"]
+            .iter()
+            .find_map(|wildcard| text.strip_suffix(wildcard))
+            .and_then(|prefix| JsonPath::parse(prefix).ok());
+        Self { path, list }
+    }
 }
 
 /// How the next page is found.

@@ -118,6 +118,23 @@ fn every_paginator() {
 }
 
 #[test]
+fn a_page_repeating_the_previous_one_ends_the_sync_with_one_error() {
+    let url = serve();
+    let cases = [
+        // The page parameter is ignored: the same bytes again.
+        "    path: stuck/items\n    records: \"$.data[*]\"\n    paginator: {type: page, param: page, size: 3, size_param: per_page}",
+        // A new cursor each time over the same records: the bytes differ, the records do not.
+        "    path: drifting/items\n    records: \"$.data[*]\"\n    paginator: {type: cursor, param: after, from: \"$.next\"}",
+    ];
+    for stream in cases {
+        let (_dir, manifest) = load(&manifest("", stream), &[]);
+        let (code, messages) = run(manifest.unwrap(), &config(&url), None, &[]);
+        assert_eq!(code, 1, "{stream}");
+        assert_eq!(ids(&messages, "items"), [1, 2, 3], "{stream}");
+    }
+}
+
+#[test]
 fn record_selection_and_filter() {
     let url = serve();
     let select = |records: &str, filter: &str| {

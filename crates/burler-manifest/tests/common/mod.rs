@@ -74,6 +74,19 @@ async fn paged(Query(q): Params) -> Json<Value> {
     Json(Value::Array(page((p - 1) * size, size)))
 }
 
+/// Ignores `page`: the first page, every time.
+async fn stuck() -> Json<Value> {
+    Json(json!({"data": page(0, 3), "next": 2}))
+}
+
+/// A new cursor every time, the same records under it (for 20 pages, so that a missed loop is
+/// a wrong answer, not a hang).
+async fn drifting(Query(q): Params) -> Json<Value> {
+    let after = number(&q, "after", 0);
+    let next = (after < 20).then(|| (after + 1).to_string());
+    Json(json!({"data": page(0, 3), "next": next}))
+}
+
 async fn offset(Query(q): Params) -> Json<Value> {
     Json(json!({"rows": page(number(&q, "offset", 0), number(&q, "limit", 3))}))
 }
@@ -163,6 +176,8 @@ pub fn router() -> Router {
         .route("/link/items", get(link))
         .route("/page/items", get(paged))
         .route("/offset/items", get(offset))
+        .route("/stuck/items", get(stuck))
+        .route("/drifting/items", get(drifting))
         .route("/updated/items", get(updated))
         .route(
             "/groups",
