@@ -33,6 +33,7 @@ mod book {
         guide_testkit = "guide/testkit.md";
         guide_check = "guide/check.md";
         guide_new = "guide/new.md";
+        guide_scale_out = "guide/scale-out.md";
         migration = "migration.md";
         protocol = "protocol.md";
     }
