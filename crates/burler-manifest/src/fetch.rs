@@ -339,17 +339,7 @@ impl Pager {
             request.method(),
             request.redacted_url()
         );
-        let identity = format!(
-            "{} {:?}",
-            request.url(),
-            request.as_reqwest().body().and_then(|b| b.as_bytes())
-        );
-        if !self.seen.insert(identity) {
-            let url = request.redacted_url();
-            return Err(
-                self.http_error(burler_http::HttpError::PaginationLoop { url, cursor: None })
-            );
-        }
+        self.check_new_request(&request)?;
         let response = self
             .client
             .http
@@ -366,17 +356,7 @@ impl Pager {
         let reads_response = paginator_reads(&sp.paginator, "response");
         let response_mj = reads_response.then(|| mj(&body));
         let raw = extract(&self.client, sp, &mut body, &self.scope)?;
-        let repeated = self
-            .previous
-            .as_ref()
-            .is_some_and(|mark| mark.repeats(response.body(), &raw));
-        if repeated {
-            let url = response.url().to_string();
-            return Err(
-                self.http_error(burler_http::HttpError::PaginationLoop { url, cursor: None })
-            );
-        }
-        self.previous = PageMark::new(response.bytes(), &raw);
+        self.check_not_repeated(&response, &raw)?;
         let facts = PageFacts {
             body: &body,
             response: response_mj,
@@ -388,6 +368,37 @@ impl Pager {
         let records = process(&self.client, self.plan(), &self.scope, raw)?;
         self.next = next;
         Ok(Some(records))
+    }
+
+    /// Ends the stream with a pagination loop when this request was made before.
+    fn check_new_request(&mut self, request: &burler_http::Request) -> Result<(), ManifestError> {
+        let identity = format!(
+            "{} {:?}",
+            request.url(),
+            request.as_reqwest().body().and_then(|b| b.as_bytes())
+        );
+        if self.seen.insert(identity) {
+            return Ok(());
+        }
+        let url = request.redacted_url();
+        Err(self.http_error(burler_http::HttpError::PaginationLoop { url, cursor: None }))
+    }
+
+    /// Ends the stream with a pagination loop when this page repeats the previous one.
+    fn check_not_repeated(
+        &mut self,
+        response: &burler_http::Response,
+        records: &[Value],
+    ) -> Result<(), ManifestError> {
+        if let Some(mark) = &self.previous {
+            if mark.repeats(response.body(), records) {
+                let url = response.url().to_string();
+                let loop_error = burler_http::HttpError::PaginationLoop { url, cursor: None };
+                return Err(self.http_error(loop_error));
+            }
+        }
+        self.previous = PageMark::new(response.bytes(), records);
+        Ok(())
     }
 
     /// The request for `self.next`.
