@@ -1,5 +1,8 @@
 //! `burler run` and `burler manifest check` on the REST example's manifest, against the shop
 //! fixture of examples/tap-rest, and on a broken manifest.
+//!
+//! Built with the default `framework` feature only (the command is not in a build without it).
+#![cfg(feature = "framework")]
 
 use assert_cmd::Command;
 use serde_json::{Value, json};

@@ -2,6 +2,9 @@
 //! about section is the tap's `--about --format markdown`, and a `meltano.yml` with the
 //! extractor; an existing directory, a bad name or a bad description is refused with one line.
 //! (`.ci/newtap.sh` builds, tests and runs the generated taps under Meltano.)
+//!
+//! Built with the default `framework` feature only (the command is not in a build without it).
+#![cfg(feature = "framework")]
 
 use assert_cmd::Command;
 use std::path::Path;
