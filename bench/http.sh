@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reading a paginated REST API: the raw-transfer limit, a bare Python client, tap-rest-api-msdk
-# (singer-sdk's generic REST tap) and the burler REST tap (examples/tap-bench, bin tap-bench-rest)
-# sequential, pipelined and with several pages in flight, all against the same local API
+# (singer-sdk's generic REST tap) and the burler REST tap (examples/tap-bench, bin tap-bench-rest:
+# typed owned records) sequential, pipelined and with several pages in flight, then the same tap
+# passing records through as the API sent them (bin tap-bench-raw: `Box<RawValue>` records, what
+# tap-rest-api-msdk or a manifest tap does), all against the same local API
 # (examples/tap-bench, bin bench-api: N records of 12 fields in pages rendered once at start).
 # Then the same API with a simulated latency per page, sequential against pages in flight.
 # Prints Markdown tables (records/s and ratios) and the machine load around the runs.
@@ -95,7 +97,7 @@ check_count() {
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-declare -a NAMES=(raw limit python msdk seq pipelined pipelined2 inflight)
+declare -a NAMES=(raw limit python msdk seq pipelined pipelined2 inflight raw-seq raw-pipelined raw-pipelined2 raw-inflight)
 declare -A LABEL CMDS SECS
 
 # define_readers BASE: the label and command of each reader against the API at BASE.
@@ -110,6 +112,10 @@ define_readers() {
         [pipelined]="burler tap, pipelined (default: \`prefetch: 1\`)"
         [pipelined2]="burler tap, pipelined (\`prefetch: 2\`)"
         [inflight]="burler tap, $IN_FLIGHT pages in flight (\`in_flight: $IN_FLIGHT\`)"
+        [raw-seq]="burler tap, records passed through, sequential"
+        [raw-pipelined]="burler tap, records passed through, pipelined (\`prefetch: 1\`)"
+        [raw-pipelined2]="burler tap, records passed through, pipelined (\`prefetch: 2\`)"
+        [raw-inflight]="burler tap, records passed through, $IN_FLIGHT pages in flight"
     )
     CMDS=(
         [raw]="$BIN/http-raw $base"
@@ -120,6 +126,10 @@ define_readers() {
         [pipelined]="$BIN/tap-bench-rest --config $(tap_config pipelined "$base" '')"
         [pipelined2]="$BIN/tap-bench-rest --config $(tap_config pipelined2 "$base" ', "prefetch": 2')"
         [inflight]="$BIN/tap-bench-rest --config $(tap_config inflight "$base" ", \"in_flight\": $IN_FLIGHT")"
+        [raw-seq]="$BIN/tap-bench-raw --config $WORK/seq.json"
+        [raw-pipelined]="$BIN/tap-bench-raw --config $WORK/pipelined.json"
+        [raw-pipelined2]="$BIN/tap-bench-raw --config $WORK/pipelined2.json"
+        [raw-inflight]="$BIN/tap-bench-raw --config $WORK/inflight.json"
     )
     cat >"$WORK/msdk.json" <<EOF
 {"api_url": "$base", "next_page_token_path": "\$.next_page",
@@ -138,7 +148,7 @@ check_counts() {
     # shellcheck disable=SC2086
     check_count python "$(${CMDS[python]} | cut -d' ' -f2)"
     local name
-    for name in seq pipelined pipelined2 inflight; do
+    for name in seq pipelined pipelined2 inflight raw-seq raw-pipelined raw-pipelined2 raw-inflight; do
         # shellcheck disable=SC2086
         check_count "$name" "$(${CMDS[$name]} 2>>"$WORK/stderr.log" | grep -c '"type":"RECORD"')"
     done

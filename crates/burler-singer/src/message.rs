@@ -13,6 +13,7 @@ use crate::error::ProtocolError;
 
 mod capture;
 mod parse;
+mod raw;
 
 pub use parse::{RawMessage, RawRecord};
 
@@ -418,6 +419,65 @@ impl RecordEncoder {
 mod tests {
     use super::*;
     use serde_json::json;
+    use serde_json::value::RawValue;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn a_raw_record_is_written_as_its_text_with_its_field_captured() {
+        let enc = RecordEncoder::new("events");
+        let tail = RecordEncoder::line_tail(None, None);
+        let record = raw(r#"{"id": 7, "updated_at": "2024-01-02T00:00:00Z", "n": [1, 2]}"#);
+        let (mut out, mut key) = (Vec::new(), Vec::new());
+        let found = enc
+            .encode_selected_with_tail(&mut out, &record, &tail, &[], Some("updated_at"), &mut key)
+            .unwrap();
+        assert!(found);
+        assert_eq!(key, br#""2024-01-02T00:00:00Z""#);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"type\":\"RECORD\",\"stream\":\"events\",\"record\":{\"id\": 7, \"updated_at\": \"2024-01-02T00:00:00Z\", \"n\": [1, 2]}}\n"
+        );
+        let borrowed: &RawValue = &record;
+        let (mut again, mut key) = (Vec::new(), Vec::new());
+        assert!(
+            !enc.encode_selected_with_tail(
+                &mut again,
+                borrowed,
+                &tail,
+                &[],
+                Some("missing"),
+                &mut key
+            )
+            .unwrap()
+        );
+    }
+
+    #[test]
+    fn a_raw_record_loses_its_deselected_fields() {
+        let enc = RecordEncoder::new("events");
+        let tail = RecordEncoder::line_tail(Some(3), None);
+        let record = raw(r#"{"id":7,"secret":{"a":1},"updated_at":"2024"}"#);
+        let skip = ["secret".to_owned()];
+        let (mut out, mut key) = (Vec::new(), Vec::new());
+        let found = enc
+            .encode_selected_with_tail(
+                &mut out,
+                &record,
+                &tail,
+                &skip,
+                Some("updated_at"),
+                &mut key,
+            )
+            .unwrap();
+        assert!(found);
+        assert_eq!(key, br#""2024""#);
+        let line: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(line["record"], json!({"id": 7, "updated_at": "2024"}));
+        assert_eq!(line["version"], json!(3));
+    }
 
     fn all_kinds() -> Vec<Message> {
         vec![

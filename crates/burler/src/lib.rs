@@ -17,6 +17,12 @@
 //! stable hash gives it, and `burler state merge` joins their states (see the README's
 //! scale-out section).
 //!
+//! Records are any `Serialize` type. A tap that passes records through as its source sent them
+//! emits `Box<RawValue>` (`burler::serde_json::value::RawValue`, read by serde_json or
+//! burler-http): the text is written into the RECORD line as it is, the replication key read
+//! from it, and catalog selection, stream maps, hooks and sub-streams see the same fields a
+//! `Value` record has.
+//!
 //! ```no_run
 //! use burler::prelude::*;
 //!

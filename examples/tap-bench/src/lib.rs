@@ -4,6 +4,7 @@
 //! `limit` binary (serde_json only), so throughput compares like with like.
 
 pub mod api;
+pub mod rest;
 
 use schemars::JsonSchema;
 use serde::Serialize;

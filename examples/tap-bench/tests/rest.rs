@@ -1,6 +1,7 @@
 //! tap-bench-rest as a user runs it, against its in-process API, with pipelining on: records in
 //! page order, none lost or repeated, STATE never ahead of the records written, and a resumed
-//! run from a mid-sync STATE that loses nothing.
+//! run from a mid-sync STATE that loses nothing. tap-bench-raw (the same tap passing records
+//! through as the API sent them) writes the same messages.
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
@@ -8,13 +9,22 @@ use serde_json::{Value, json};
 const RECORDS: u64 = 25_000;
 
 fn run(dir: &tempfile::TempDir, settings: Value, state: Option<&Value>) -> Vec<Value> {
+    run_bin("tap-bench-rest", dir, settings, state)
+}
+
+fn run_bin(
+    bin: &str,
+    dir: &tempfile::TempDir,
+    settings: Value,
+    state: Option<&Value>,
+) -> Vec<Value> {
     let config = dir.path().join("config.json");
     let mut config_json = json!({"records": RECORDS, "page_size": 500});
     if let (Value::Object(base), Value::Object(extra)) = (&mut config_json, settings) {
         base.extend(extra);
     }
     std::fs::write(&config, config_json.to_string()).unwrap();
-    let mut cmd = Command::cargo_bin("tap-bench-rest").unwrap();
+    let mut cmd = Command::cargo_bin(bin).unwrap();
     cmd.arg("--config").arg(&config);
     if let Some(state) = state {
         let path = dir.path().join("state.json");
@@ -113,4 +123,40 @@ fn a_run_resumed_from_a_mid_sync_state_loses_nothing() {
         "from the bookmarked record (inclusive) to the end"
     );
     assert!(assert_state_never_ahead(&second, Some(bookmark)) >= 2);
+}
+
+#[test]
+fn records_passed_through_give_the_same_messages_as_typed_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let without_time = |msgs: Vec<Value>| -> Vec<Value> {
+        msgs.into_iter()
+            .map(|mut m| {
+                if let Some(m) = m.as_object_mut() {
+                    m.remove("time_extracted");
+                }
+                m
+            })
+            .collect()
+    };
+    for settings in [json!({"in_flight": 4}), json!({"prefetch": 0})] {
+        let typed = without_time(run(&dir, settings.clone(), None));
+        let raw = without_time(run_bin("tap-bench-raw", &dir, settings.clone(), None));
+        assert_eq!(ids(&raw), (1..=RECORDS).collect::<Vec<_>>(), "{settings}");
+        assert_eq!(raw.len(), typed.len(), "{settings}");
+        assert!(
+            raw == typed,
+            "{settings}: the same SCHEMA, RECORD and STATE messages"
+        );
+    }
+    let mid = json!({"bookmarks": {"events": {"replication_key": "updated_at",
+        "replication_key_value": "2020-01-01T05:33:20Z"}}});
+    let resumed = run_bin("tap-bench-raw", &dir, json!({"prefetch": 2}), Some(&mid));
+    let first = ids(&resumed)[0];
+    assert_eq!(
+        resumed.iter().find(|m| m["type"] == "RECORD").unwrap()["record"]["updated_at"],
+        "2020-01-01T05:33:20Z",
+        "resumed at the bookmarked record (id {first})"
+    );
+    assert_eq!(*ids(&resumed).last().unwrap(), RECORDS);
+    assert!(assert_state_never_ahead(&resumed, Some("2020-01-01T05:33:20Z")) >= 2);
 }

@@ -4,6 +4,10 @@
 //! This is how the hot path learns a record's replication key without building a
 //! `serde_json::Value` or reading the encoded line back (only the one field is serialized twice),
 //! and drops fields the catalog deselected without a `Value` round trip.
+//!
+//! A record that is JSON text already (`Box<RawValue>`, `&RawValue`: passed through as the source
+//! sent it) is written verbatim; its field is read from the text and, only when fields are
+//! skipped, the object is written again without them (see [`super::raw`]).
 
 use std::io;
 
@@ -161,6 +165,7 @@ impl<'a, 'c, W: io::Write> ser::Serializer for FieldCapture<'a, 'c, W> {
         Ok(CaptureStruct {
             inner: self.inner.serialize_struct(name, len)?,
             capture: self.capture,
+            raw: name == super::raw::RAW_VALUE_TOKEN,
         })
     }
 
@@ -180,6 +185,27 @@ impl<'a, 'c, W: io::Write> ser::Serializer for FieldCapture<'a, 'c, W> {
 pub(super) struct CaptureStruct<'a, 'c, W: io::Write> {
     inner: <Json<'a, W> as ser::Serializer>::SerializeStruct,
     capture: &'a mut Capture<'c>,
+    /// serde_json's raw-value struct: its one field is the record's JSON text.
+    raw: bool,
+}
+
+impl<W: io::Write> CaptureStruct<'_, '_, W> {
+    /// Writes a record given as JSON text: the captured field is read from the text, skipped
+    /// fields are left out by writing the object again (the text as it is otherwise).
+    fn write_raw(&mut self, key: &'static str, text: &str) -> Result<(), serde_json::Error> {
+        if let Some(field) = self.capture.field
+            && let Some(json) = super::raw::field_of(text, field)
+        {
+            self.capture.json.clear();
+            self.capture.json.extend_from_slice(json.as_bytes());
+            self.capture.found = true;
+        }
+        if self.capture.skip.is_empty() {
+            return ser::SerializeStruct::serialize_field(&mut self.inner, key, text);
+        }
+        let kept = super::raw::without_fields(text, self.capture.skip);
+        ser::SerializeStruct::serialize_field(&mut self.inner, key, kept.as_ref())
+    }
 }
 
 impl<W: io::Write> ser::SerializeStruct for CaptureStruct<'_, '_, W> {
@@ -191,6 +217,17 @@ impl<W: io::Write> ser::SerializeStruct for CaptureStruct<'_, '_, W> {
         key: &'static str,
         value: &T,
     ) -> Result<(), serde_json::Error> {
+        if self.raw {
+            let mut written = None;
+            let read = value.serialize(StrOf(&mut |text: &str| {
+                written = Some(self.write_raw(key, text));
+            }));
+            return match (read, written) {
+                (Ok(()), Some(written)) => written,
+                // Not text after all: written as serde_json writes it.
+                _ => self.inner.serialize_field(key, value),
+            };
+        }
         if self.capture.skips(key) {
             return Ok(());
         }
@@ -227,13 +264,13 @@ impl<W: io::Write> ser::SerializeMap for CaptureMap<'_, '_, W> {
         // serde_json writes the separating comma with the key: a skipped entry writes nothing.
         self.skip_next_value = !capture.skip.is_empty()
             && key
-                .serialize(KeyIs(&|k: &str| capture.skips(k)))
+                .serialize(StrOf(&mut |k: &str| capture.skips(k)))
                 .unwrap_or(false);
         if self.skip_next_value {
             return Ok(());
         }
         self.next_value_is_field = key
-            .serialize(KeyIs(&|k: &str| capture.captures(k)))
+            .serialize(StrOf(&mut |k: &str| capture.captures(k)))
             .unwrap_or(false);
         self.inner.serialize_key(key)
     }
@@ -256,11 +293,11 @@ impl<W: io::Write> ser::SerializeMap for CaptureMap<'_, '_, W> {
     }
 }
 
-/// Answers "does this map key, as a string, pass `.0`?" without writing anything. Keys that are
-/// not strings answer with an error, read as "no".
-struct KeyIs<'k>(&'k dyn Fn(&str) -> bool);
+/// Hands a value that serializes as a string (a map key, a raw value's text) to `.0` without
+/// writing anything, and gives back what `.0` returns. Anything else is an error.
+struct StrOf<'k, T>(&'k mut dyn FnMut(&str) -> T);
 
-/// The error of [`KeyIs`] for keys that are not strings.
+/// The error of [`StrOf`] for values that are not strings.
 #[derive(Debug)]
 struct NotAString;
 
@@ -281,29 +318,29 @@ impl ser::Error for NotAString {
 macro_rules! not_a_string {
     ($($method:ident($($ty:ty),*);)*) => {
         $(
-            fn $method(self, $(_: $ty),*) -> Result<bool, NotAString> {
+            fn $method(self, $(_: $ty),*) -> Result<T, NotAString> {
                 Err(NotAString)
             }
         )*
     };
 }
 
-impl ser::Serializer for KeyIs<'_> {
-    type Ok = bool;
+impl<T> ser::Serializer for StrOf<'_, T> {
+    type Ok = T;
     type Error = NotAString;
-    type SerializeSeq = Impossible<bool, NotAString>;
-    type SerializeTuple = Impossible<bool, NotAString>;
-    type SerializeTupleStruct = Impossible<bool, NotAString>;
-    type SerializeTupleVariant = Impossible<bool, NotAString>;
-    type SerializeMap = Impossible<bool, NotAString>;
-    type SerializeStruct = Impossible<bool, NotAString>;
-    type SerializeStructVariant = Impossible<bool, NotAString>;
+    type SerializeSeq = Impossible<T, NotAString>;
+    type SerializeTuple = Impossible<T, NotAString>;
+    type SerializeTupleStruct = Impossible<T, NotAString>;
+    type SerializeTupleVariant = Impossible<T, NotAString>;
+    type SerializeMap = Impossible<T, NotAString>;
+    type SerializeStruct = Impossible<T, NotAString>;
+    type SerializeStructVariant = Impossible<T, NotAString>;
 
-    fn serialize_str(self, v: &str) -> Result<bool, NotAString> {
+    fn serialize_str(self, v: &str) -> Result<T, NotAString> {
         Ok((self.0)(v))
     }
 
-    fn serialize_char(self, v: char) -> Result<bool, NotAString> {
+    fn serialize_char(self, v: char) -> Result<T, NotAString> {
         let mut buf = [0u8; 4];
         Ok((self.0)(v.encode_utf8(&mut buf)))
     }
@@ -313,15 +350,15 @@ impl ser::Serializer for KeyIs<'_> {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-    ) -> Result<bool, NotAString> {
+    ) -> Result<T, NotAString> {
         Ok((self.0)(variant))
     }
 
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
         self,
         _name: &'static str,
-        value: &T,
-    ) -> Result<bool, NotAString> {
+        value: &V,
+    ) -> Result<T, NotAString> {
         value.serialize(self)
     }
 
@@ -343,17 +380,17 @@ impl ser::Serializer for KeyIs<'_> {
         serialize_unit_struct(&'static str);
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<bool, NotAString> {
+    fn serialize_some<V: Serialize + ?Sized>(self, _value: &V) -> Result<T, NotAString> {
         Err(NotAString)
     }
 
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+    fn serialize_newtype_variant<V: Serialize + ?Sized>(
         self,
         _name: &'static str,
         _index: u32,
         _variant: &'static str,
-        _value: &T,
-    ) -> Result<bool, NotAString> {
+        _value: &V,
+    ) -> Result<T, NotAString> {
         Err(NotAString)
     }
 
