@@ -1,5 +1,6 @@
 //! The page decoder on one page of 1,000 twelve-field records (the shape of tap-bench's `events`):
-//! typed records (owned and borrowing), untyped `serde_json::Value` records, a count-only pass,
+//! typed records (owned and borrowing), records passed through as their text (`Box<RawValue>`),
+//! untyped `serde_json::Value` records, a count-only pass,
 //! and the path pages took before the streaming decoder (whole body to a `Value`, records moved
 //! out, each re-serialized for loop detection, then `from_value`) for comparison.
 
@@ -135,6 +136,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             shape
                 .decode::<BorrowedEvent<'_>>(black_box(&body))
+                .map(|d| d.records.len())
+        })
+    });
+    group.bench_function("raw_passthrough", |b| {
+        b.iter(|| {
+            shape
+                .decode::<Box<serde_json::value::RawValue>>(black_box(&body))
                 .map(|d| d.records.len())
         })
     });
