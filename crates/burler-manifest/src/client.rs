@@ -13,6 +13,7 @@ use minijinja::value::Value as MjValue;
 use serde_json::Value;
 
 use crate::diagnostic::ManifestError;
+use crate::passthrough::Record;
 use crate::plan::{AuthPlan, Inject, Plan};
 use crate::template::{Tmpl, mj};
 
@@ -25,9 +26,9 @@ pub struct ManifestClient {
 }
 
 /// The burler stream type of manifest taps.
-pub(crate) type ManifestStream = Stream<Value, Value, Arc<ManifestClient>>;
+pub(crate) type ManifestStream = Stream<Record, Value, Arc<ManifestClient>>;
 /// The sync context of manifest streams.
-pub(crate) type Ctx = SyncContext<Value, Value, Arc<ManifestClient>>;
+pub(crate) type Ctx = SyncContext<Record, Value, Arc<ManifestClient>>;
 
 impl ManifestClient {
     /// Builds the client: base URL, headers and credentials rendered from the config.

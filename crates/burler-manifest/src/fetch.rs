@@ -1,6 +1,8 @@
 //! Syncing one manifest stream: date windows, requests, pagination, record extraction and the
 //! per-record steps (filter, added and removed fields), emitted through the engine as an async
-//! stream so sub-streams interleave and bookmarks follow the state promise.
+//! stream so sub-streams interleave and bookmarks follow the state promise. A page is read
+//! either as the records' text ([`crate::passthrough`], when the stream's plan allows it) or
+//! parsed into a tree.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -10,10 +12,12 @@ use burler_http::reqwest::Method as HttpMethod;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::{StreamExt, TryStreamExt};
 use minijinja::value::Value as MjValue;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::client::{Ctx, ManifestClient};
 use crate::diagnostic::ManifestError;
+use crate::passthrough::Record;
 use crate::plan::*;
 use crate::template::{mj, parse_datetime, strftime, value_text};
 
@@ -28,6 +32,11 @@ fn scope_value(scope: &Scope) -> MjValue {
 pub(crate) async fn sync(ctx: Ctx, index: usize) -> SyncResult {
     let client = ctx.client().clone();
     let sp = &client.plan.streams[index];
+    let how = match sp.passthrough {
+        Some(_) => "passed through as sent",
+        None => "parsed into trees",
+    };
+    tracing::debug!("{}: records {how}", sp.name);
     let base = base_scope(&client, sp, &ctx);
     let Some(inc) = sp.incremental.as_ref().filter(|_| ctx.is_incremental()) else {
         emit_pages(&ctx, &client, index, base).await?;
@@ -80,7 +89,7 @@ pub(crate) fn records(
     client: Arc<ManifestClient>,
     index: usize,
     scope: Scope,
-) -> impl futures::Stream<Item = Result<Value, ManifestError>> + Send {
+) -> impl futures::Stream<Item = Result<Record, ManifestError>> + Send {
     let pager = Pager {
         client,
         index,
@@ -285,31 +294,81 @@ struct Pager {
 struct PageMark {
     body: bytes::Bytes,
     count: usize,
-    first: Value,
-    last: Value,
+    first: Record,
+    last: Record,
 }
 
 impl PageMark {
-    fn new(body: &bytes::Bytes, records: &[Value]) -> Option<Self> {
+    fn new<R: PageRecord>(body: &bytes::Bytes, records: &[R]) -> Option<Self> {
         Some(Self {
             body: body.clone(),
             count: records.len(),
-            first: records.first()?.clone(),
-            last: records.last()?.clone(),
+            first: records.first()?.mark(),
+            last: records.last()?.mark(),
         })
     }
 
-    fn repeats(&self, body: &[u8], records: &[Value]) -> bool {
+    fn repeats<R: PageRecord>(&self, body: &[u8], records: &[R]) -> bool {
         self.body.as_ref() == body
             || (self.count == records.len()
-                && records.first() == Some(&self.first)
-                && records.last() == Some(&self.last))
+                && records.first().is_some_and(|r| r.is(&self.first))
+                && records.last().is_some_and(|r| r.is(&self.last)))
     }
+}
+
+/// A record as a page holds it: a tree, or its text (pass-through streams).
+trait PageRecord {
+    /// The record, kept to recognize it on the next page.
+    fn mark(&self) -> Record;
+    /// Whether it is the record `mark` keeps.
+    fn is(&self, mark: &Record) -> bool;
+    /// The record as a tree (`last_record` of a cursor template).
+    fn tree(&self) -> Value;
+}
+
+impl PageRecord for Value {
+    fn mark(&self) -> Record {
+        Record::Tree(self.clone())
+    }
+
+    fn is(&self, mark: &Record) -> bool {
+        match mark {
+            Record::Tree(value) => value == self,
+            raw => raw.to_value() == *self,
+        }
+    }
+
+    fn tree(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl PageRecord for Box<RawValue> {
+    fn mark(&self) -> Record {
+        Record::Raw(self.clone())
+    }
+
+    fn is(&self, mark: &Record) -> bool {
+        match mark {
+            Record::Raw(raw) => raw.get() == self.get(),
+            tree => tree.same(&Record::Raw(self.clone())),
+        }
+    }
+
+    fn tree(&self) -> Value {
+        Record::Raw(self.clone()).into_value()
+    }
+}
+
+/// Where a cursor path is read: the body's tree, or the value the pass-through decode read.
+enum Body<'a> {
+    Tree(&'a Value),
+    Read(Option<&'a Value>),
 }
 
 /// What pagination looks at after a page.
 struct PageFacts<'a> {
-    body: &'a Value,
+    body: Body<'a>,
     response: Option<MjValue>,
     headers: &'a burler_http::reqwest::header::HeaderMap,
     count: usize,
@@ -328,7 +387,7 @@ impl Pager {
         }
     }
 
-    async fn next_page(&mut self) -> Result<Option<Vec<Value>>, ManifestError> {
+    async fn next_page(&mut self) -> Result<Option<Vec<Record>>, ManifestError> {
         if matches!(self.next, Next::Done) {
             return Ok(None);
         }
@@ -347,6 +406,9 @@ impl Pager {
             .await
             .and_then(|r| r.error_for_status());
         let response = response.map_err(|e| self.http_error(e))?;
+        if let Some(records) = self.passed_through(&response)? {
+            return Ok(Some(records));
+        }
         let mut body: Value = if response.body().is_empty() {
             Value::Null
         } else {
@@ -358,16 +420,59 @@ impl Pager {
         let raw = extract(&self.client, sp, &mut body, &self.scope)?;
         self.check_not_repeated(&response, &raw)?;
         let facts = PageFacts {
-            body: &body,
+            body: Body::Tree(&body),
             response: response_mj,
             headers: response.headers(),
             count: raw.len(),
-            last_record: raw.last().cloned(),
+            last_record: self.last_record(&raw),
         };
         let next = self.advance(&facts)?;
         let records = process(&self.client, self.plan(), &self.scope, raw)?;
         self.next = next;
-        Ok(Some(records))
+        Ok(Some(records.into_iter().map(Record::Tree).collect()))
+    }
+
+    /// The page's records as the API sent them, when the stream passes records through and the
+    /// body has its shape; `None`: the page is to be read as a tree (which reports a body that
+    /// is not JSON as every tree page does).
+    fn passed_through(
+        &mut self,
+        response: &burler_http::Response,
+    ) -> Result<Option<Vec<Record>>, ManifestError> {
+        let client = self.client.clone();
+        let sp = &client.plan.streams[self.index];
+        let Some(passthrough) = &sp.passthrough else {
+            return Ok(None);
+        };
+        let page = match passthrough.shape.decode::<Box<RawValue>>(response.body()) {
+            Ok(page) => page,
+            Err(err) => {
+                tracing::debug!("{}: page read as a tree: {err}", sp.name);
+                return Ok(None);
+            }
+        };
+        self.check_not_repeated(response, &page.records)?;
+        let cursor = passthrough
+            .cursor
+            .as_deref()
+            .and_then(|path| page.values.value(path));
+        let facts = PageFacts {
+            body: Body::Read(cursor),
+            response: None,
+            headers: response.headers(),
+            count: page.records.len(),
+            last_record: self.last_record(&page.records),
+        };
+        self.next = self.advance(&facts)?;
+        Ok(Some(page.records.into_iter().map(Record::Raw).collect()))
+    }
+
+    /// The page's last record, for a cursor paginator's templates.
+    fn last_record<R: PageRecord>(&self, records: &[R]) -> Option<Value> {
+        match self.plan().paginator {
+            PaginatorPlan::Cursor { .. } => records.last().map(PageRecord::tree),
+            _ => None,
+        }
     }
 
     /// Ends the stream with a pagination loop when this request was made before.
@@ -385,10 +490,10 @@ impl Pager {
     }
 
     /// Ends the stream with a pagination loop when this page repeats the previous one.
-    fn check_not_repeated(
+    fn check_not_repeated<R: PageRecord>(
         &mut self,
         response: &burler_http::Response,
-        records: &[Value],
+        records: &[R],
     ) -> Result<(), ManifestError> {
         if let Some(mark) = &self.previous {
             if mark.repeats(response.body(), records) {
@@ -544,13 +649,12 @@ impl Pager {
                 return Ok(Next::Done);
             }
         }
-        let token_value = match value {
-            CursorValue::Path(path) => path
-                .query(page.body)
-                .first()
-                .cloned()
-                .unwrap_or(Value::Null),
-            CursorValue::Template(t) => templates.eval(t, &ctx, &sp.name)?,
+        let token_value = match (value, &page.body) {
+            (CursorValue::Path(path), Body::Tree(body)) => {
+                path.query(body).first().cloned().unwrap_or(Value::Null)
+            }
+            (CursorValue::Path(_), Body::Read(read)) => read.cloned().unwrap_or(Value::Null),
+            (CursorValue::Template(t), _) => templates.eval(t, &ctx, &sp.name)?,
         };
         if value_text(&token_value).is_empty()
             || token_value == Value::Bool(false)
@@ -895,8 +999,16 @@ pub(crate) fn child_context(
     plan: &Plan,
     parent: usize,
     children: &[usize],
-    record: &Value,
+    record: &Record,
 ) -> Value {
+    let parsed;
+    let record = match record {
+        Record::Tree(value) => value,
+        Record::Raw(_) => {
+            parsed = record.to_value();
+            &parsed
+        }
+    };
     let mut context = Map::new();
     for key in &plan.streams[parent].primary_key {
         context.insert(key.clone(), record.get(key).cloned().unwrap_or(Value::Null));
@@ -924,8 +1036,8 @@ pub(crate) fn normalises_bookmarks(inc: &IncrementalPlan) -> bool {
 }
 
 /// A record's bookmark: its cursor value as RFC 3339 when it parses, else as it is.
-pub(crate) fn bookmark_of(plan: &Plan, index: usize, field: &str, record: &Value) -> Value {
-    let value = record.get(field).cloned().unwrap_or(Value::Null);
+pub(crate) fn bookmark_of(plan: &Plan, index: usize, field: &str, record: &Record) -> Value {
+    let value = record.field(field).unwrap_or(Value::Null);
     let formats = plan.streams[index]
         .incremental
         .as_ref()
@@ -976,6 +1088,7 @@ pub(crate) fn infer_schema(
             scope.insert("parameters", mj(&plan.streams[index].parameters));
             let sample: Vec<Value> = records(client, index, scope)
                 .take(limit)
+                .map_ok(Record::into_value)
                 .try_collect()
                 .await?;
             let mut inferrer = burler_schema::Inferrer::new();
@@ -1026,6 +1139,20 @@ mod tests {
         assert!(mark.repeats(b"{\"next\":3}", &records));
         assert!(!mark.repeats(b"{}", &records[..1]));
         assert!(!mark.repeats(b"{}", &[json!({"id": 2}), json!({"id": 3})]));
-        assert!(PageMark::new(&body, &[]).is_none());
+        assert!(PageMark::new::<Value>(&body, &[]).is_none());
+    }
+
+    #[test]
+    fn a_repeated_page_of_raw_records_is_the_same_text() {
+        let raw = |t: &str| RawValue::from_string(t.to_owned()).unwrap();
+        let records = [raw(r#"{"id": 1}"#), raw(r#"{"id": 2}"#)];
+        let body = bytes::Bytes::from_static(b"{\"data\":[{\"id\": 1},{\"id\": 2}],\"next\":2}");
+        let mark = PageMark::new(&body, &records).unwrap();
+        assert!(mark.repeats(b"{\"next\":3}", &records));
+        assert!(!mark.repeats(b"{}", &[raw(r#"{"id": 1}"#), raw(r#"{"id": 3}"#)]));
+        // A page read as a tree after one read as text (or the other way) is compared as trees.
+        assert!(mark.repeats(b"{}", &[json!({"id": 1}), json!({"id": 2})]));
+        let tree_mark = PageMark::new(&body, &[json!({"id": 1}), json!({"id": 2})]).unwrap();
+        assert!(tree_mark.repeats(b"{}", &records));
     }
 }

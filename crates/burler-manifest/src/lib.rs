@@ -72,6 +72,19 @@
 //! `format_datetime()`, `str_to_datetime()`, `timestamp()`, `max()`, `min()`, Python's string
 //! and dict methods (`.get`, `.items`, …) and `.strftime()` on date-times.
 //!
+//! # Records as the API sent them
+//!
+//! A stream whose records sit at a plain path (`$.data[*]`, `$.data`, `$`, a `field_path` of
+//! constant keys), with no `record_filter` or transformation and a paginator that reads no
+//! `response` template, passes its records through: each page is read in one pass that keeps
+//! every record's JSON text and the paginator's cursor, and the text goes into the RECORD line
+//! as it is (the replication key read from it). Any other stream parses each page into a tree,
+//! and so does a pass-through stream for a page whose records are not a list. Both give the
+//! same records (the text as sent, or the same values written by serde_json).
+//! [`Manifest::passthrough_streams`] names the streams that pass records through;
+//! [`Manifest::without_passthrough`] (`BURLER_MANIFEST_PASSTHROUGH=0` for `burler run`) parses
+//! every page into a tree, to compare the two or to rule the first out.
+//!
 //! # Choices
 //!
 //! - **YAML: `saphyr-parser`.** serde_yaml is archived; `serde_yml` carries a RustSec advisory
@@ -109,6 +122,7 @@ mod diagnostic;
 mod fetch;
 pub mod format;
 mod native;
+mod passthrough;
 mod plan;
 mod report;
 mod runtime;
@@ -188,11 +202,16 @@ impl Manifest {
         let mut diagnostics = reporter.out;
         diagnostics.finish();
         match plan {
-            Some(plan) if diagnostics.is_empty() => Ok(Manifest {
-                plan,
-                flavor,
-                path: path.to_path_buf(),
-            }),
+            Some(mut plan) if diagnostics.is_empty() => {
+                for stream in &mut plan.streams {
+                    stream.passthrough = passthrough::plan(stream);
+                }
+                Ok(Manifest {
+                    plan,
+                    flavor,
+                    path: path.to_path_buf(),
+                })
+            }
             _ => Err(ManifestError::Invalid(diagnostics)),
         }
     }
@@ -215,6 +234,26 @@ impl Manifest {
     /// The streams' names, in manifest order.
     pub fn stream_names(&self) -> Vec<&str> {
         self.plan.streams.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// The streams whose records are passed through as the API sent them (the others parse
+    /// each page into a tree), in manifest order.
+    pub fn passthrough_streams(&self) -> Vec<&str> {
+        self.plan
+            .streams
+            .iter()
+            .filter(|s| s.passthrough.is_some())
+            .map(|s| s.name.as_str())
+            .collect()
+    }
+
+    /// Parses every page of every stream into a tree, as streams that cannot pass their records
+    /// through do: to compare the two paths, or to rule the pass-through one out.
+    pub fn without_passthrough(mut self) -> Self {
+        for stream in &mut self.plan.streams {
+            stream.passthrough = None;
+        }
+        self
     }
 
     /// Computes config key `key` from the config when the config has none (e.g. the base URL of
@@ -291,6 +330,9 @@ where
 {
     burler::init_logging();
     let manifest = match Manifest::load(path) {
+        Ok(m) if std::env::var_os("BURLER_MANIFEST_PASSTHROUGH").is_some_and(|v| v == "0") => {
+            m.without_passthrough()
+        }
         Ok(m) => m,
         Err(err) => {
             for line in err.to_string().lines() {

@@ -260,6 +260,7 @@ impl Compiler<'_, '_> {
             add_fields: Vec::new(),
             remove_fields: Vec::new(),
             parameters: Value::Object(Map::new()),
+            passthrough: None,
         }
     }
 

@@ -112,6 +112,18 @@ pub(crate) struct StreamPlan {
     pub(crate) remove_fields: Vec<Vec<String>>,
     /// The stream's Airbyte `$parameters` (empty for burler manifests).
     pub(crate) parameters: Value,
+    /// How pages are read when the records are passed through as the API sent them (see
+    /// [`crate::passthrough`]); `None`: every page is parsed into a tree.
+    pub(crate) passthrough: Option<Passthrough>,
+}
+
+/// A pass-through stream's page shape: where the records are, and the cursor pagination reads.
+#[derive(Debug)]
+pub(crate) struct Passthrough {
+    /// The records path and the cursor path, read in one pass over the body.
+    pub(crate) shape: burler_http::decode::PageShape,
+    /// The cursor's dotted path (a [`CursorValue::Path`] of names only).
+    pub(crate) cursor: Option<String>,
 }
 
 /// Where a stream's schema comes from.

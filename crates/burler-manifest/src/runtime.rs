@@ -1,6 +1,7 @@
 //! A compiled manifest as a [`burler::Tap`]: the client built once from the validated config,
 //! one burler stream per manifest stream (sub-streams under their parents), each synced by
-//! [`crate::fetch`]. Records are `serde_json::Value`s: the schema is known only at run time.
+//! [`crate::fetch`]. Records are JSON as the API sent it, or `serde_json::Value` trees
+//! ([`crate::passthrough::Record`]): the schema is known only at run time.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use burler::prelude::*;
 use serde_json::Value;
 
 use crate::client::{Ctx, ManifestClient, ManifestStream};
+use crate::passthrough::Record;
 use crate::plan::{Plan, SchemaPlan, StreamPlan};
 
 /// The tap of a compiled plan.
@@ -80,7 +82,7 @@ fn stream(plan: &Arc<Plan>, index: usize) -> ManifestStream {
         stream = stream.incremental(inc.cursor_field.clone());
         if crate::fetch::normalises_bookmarks(inc) {
             let (plan, field) = (plan.clone(), inc.cursor_field.clone());
-            stream = stream.bookmark(move |record: &Value| {
+            stream = stream.bookmark(move |record: &Record| {
                 crate::fetch::bookmark_of(&plan, index, &field, record)
             });
         }

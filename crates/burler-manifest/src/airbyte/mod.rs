@@ -528,6 +528,7 @@ impl Airbyte<'_, '_, '_> {
             add_fields,
             remove_fields,
             parameters: Value::Object(params),
+            passthrough: None,
         })
     }
 

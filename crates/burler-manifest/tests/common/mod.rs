@@ -87,6 +87,25 @@ async fn drifting(Query(q): Params) -> Json<Value> {
     Json(json!({"data": page(0, 3), "next": next}))
 }
 
+/// The widgets keyed by name: `$.data[*]` selects the object's values.
+async fn keyed() -> Json<Value> {
+    let data: serde_json::Map<String, Value> = widgets()
+        .into_iter()
+        .map(|w| (format!("w{}", w["id"]), w))
+        .collect();
+    Json(json!({"data": data}))
+}
+
+/// Two pages of one record each, written with spaces and an escape (as some APIs do), the
+/// cursor at `meta.next`.
+async fn spaced(Query(q): Params) -> Response {
+    let body = match q.get("after").map(String::as_str) {
+        None => r#"{"data": [{"id": 1, "name": "w\u0031"}], "meta": {"next": "2"}}"#,
+        Some(_) => r#"{"meta": {"next": null}, "data": [{"id": 2, "name": "w2"}]}"#,
+    };
+    ([("content-type", "application/json")], body).into_response()
+}
+
 async fn offset(Query(q): Params) -> Json<Value> {
     Json(json!({"rows": page(number(&q, "offset", 0), number(&q, "limit", 3))}))
 }
@@ -176,6 +195,8 @@ pub fn router() -> Router {
         .route("/link/items", get(link))
         .route("/page/items", get(paged))
         .route("/offset/items", get(offset))
+        .route("/keyed/items", get(keyed))
+        .route("/spaced/items", get(spaced))
         .route("/stuck/items", get(stuck))
         .route("/drifting/items", get(drifting))
         .route("/updated/items", get(updated))
