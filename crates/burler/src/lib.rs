@@ -23,6 +23,10 @@
 //! from it, and catalog selection, stream maps, hooks and sub-streams see the same fields a
 //! `Value` record has.
 //!
+//! Cargo features: `parquet` (BATCH files in Parquet) and `release-max-level-debug` (TRACE
+//! events, burler's and its dependencies', compiled out of release and dist builds for a smaller
+//! binary to ship; DEBUG and above stay).
+//!
 //! ```no_run
 //! use burler::prelude::*;
 //!
