@@ -464,6 +464,16 @@ impl Pager {
             last_record: self.last_record(&page.records),
         };
         self.next = self.advance(&facts)?;
+        // Records of a body without line breaks have none (the common case: one vectorized
+        // scan a page).
+        if memchr::memchr2(b'\n', b'\r', response.body()).is_some() {
+            let records = page.records.into_iter();
+            return Ok(Some(
+                records
+                    .map(|r| Record::Raw(crate::passthrough::one_line(r)))
+                    .collect(),
+            ));
+        }
         Ok(Some(page.records.into_iter().map(Record::Raw).collect()))
     }
 

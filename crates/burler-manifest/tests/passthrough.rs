@@ -220,6 +220,22 @@ fn a_page_whose_records_are_not_a_list_is_read_as_a_tree() {
 }
 
 #[test]
+fn a_pretty_printed_body_gives_one_line_a_record() {
+    let url = serve();
+    // `run` parses every output line as one message: a record's line break would fail it.
+    let (code, messages) = same_both_ways(
+        &manifest("    path: pretty/items\n    records: \"$.data[*]\""),
+        &json!({"url": url}),
+        None,
+        &["items"],
+    );
+    assert_eq!(
+        (code, ids(&messages, "items")),
+        (0, vec![1, 2, 3, 4, 5, 6, 7])
+    );
+}
+
+#[test]
 fn passed_through_records_are_written_as_the_api_sent_them() {
     let url = serve();
     let yaml = manifest(

@@ -106,6 +106,12 @@ async fn spaced(Query(q): Params) -> Response {
     ([("content-type", "application/json")], body).into_response()
 }
 
+/// The widgets as a pretty-printed body (line breaks between tokens, and in no string).
+async fn pretty() -> Response {
+    let body = serde_json::to_string_pretty(&json!({"data": widgets()})).unwrap_or_default();
+    ([("content-type", "application/json")], body).into_response()
+}
+
 async fn offset(Query(q): Params) -> Json<Value> {
     Json(json!({"rows": page(number(&q, "offset", 0), number(&q, "limit", 3))}))
 }
@@ -197,6 +203,7 @@ pub fn router() -> Router {
         .route("/offset/items", get(offset))
         .route("/keyed/items", get(keyed))
         .route("/spaced/items", get(spaced))
+        .route("/pretty/items", get(pretty))
         .route("/stuck/items", get(stuck))
         .route("/drifting/items", get(drifting))
         .route("/updated/items", get(updated))
