@@ -456,6 +456,27 @@ mod tests {
     }
 
     #[test]
+    fn a_pretty_printed_raw_record_is_written_on_one_line() {
+        let enc = RecordEncoder::new("events");
+        let tail = RecordEncoder::line_tail(None, None);
+        let text = "{\n  \"id\": 7,\n  \"nested\": {\n    \"k\": \"a\\nb\"\n  },\n  \"gone\": 1\n}";
+        for skip in [vec![], vec!["gone".to_owned()]] {
+            let (mut out, mut key) = (Vec::new(), Vec::new());
+            enc.encode_selected_with_tail(&mut out, &raw(text), &tail, &skip, Some("id"), &mut key)
+                .unwrap();
+            assert_eq!(
+                out.iter().filter(|&&b| b == b'\n').count(),
+                1,
+                "one line: {skip:?}"
+            );
+            let line: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(line["record"]["nested"]["k"], "a\nb");
+            assert_eq!(line["record"].get("gone").is_some(), skip.is_empty());
+            assert_eq!(key, b"7");
+        }
+    }
+
+    #[test]
     fn a_raw_record_loses_its_deselected_fields() {
         let enc = RecordEncoder::new("events");
         let tail = RecordEncoder::line_tail(Some(3), None);

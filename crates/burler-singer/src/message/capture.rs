@@ -191,7 +191,8 @@ pub(super) struct CaptureStruct<'a, 'c, W: io::Write> {
 
 impl<W: io::Write> CaptureStruct<'_, '_, W> {
     /// Writes a record given as JSON text: the captured field is read from the text, skipped
-    /// fields are left out by writing the object again (the text as it is otherwise).
+    /// fields are left out by writing the object again, line breaks become spaces (the text as
+    /// it is otherwise).
     fn write_raw(&mut self, key: &'static str, text: &str) -> Result<(), serde_json::Error> {
         if let Some(field) = self.capture.field
             && let Some(json) = super::raw::field_of(text, field)
@@ -200,11 +201,13 @@ impl<W: io::Write> CaptureStruct<'_, '_, W> {
             self.capture.json.extend_from_slice(json.as_bytes());
             self.capture.found = true;
         }
-        if self.capture.skip.is_empty() {
-            return ser::SerializeStruct::serialize_field(&mut self.inner, key, text);
-        }
-        let kept = super::raw::without_fields(text, self.capture.skip);
-        ser::SerializeStruct::serialize_field(&mut self.inner, key, kept.as_ref())
+        let kept = if self.capture.skip.is_empty() {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            super::raw::without_fields(text, self.capture.skip)
+        };
+        let line = super::raw::on_one_line(&kept);
+        ser::SerializeStruct::serialize_field(&mut self.inner, key, line.as_ref())
     }
 }
 

@@ -127,6 +127,17 @@ fn nested_end(b: &[u8], start: usize) -> Option<usize> {
     None
 }
 
+/// `text` with its line breaks turned into spaces: a RECORD line must not break (a
+/// pretty-printed API sends records over several lines), and in JSON text a line break can only
+/// be whitespace between tokens, since a string holds one escaped. One `memchr` scan when there
+/// is none.
+pub(super) fn on_one_line(text: &str) -> Cow<'_, str> {
+    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none() {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace(['\n', '\r'], " "))
+}
+
 /// `text` without the top-level fields named in `skip`; `text` as it is when it is not an object
 /// (or not JSON, which the caller's serializer then reports).
 pub(super) fn without_fields<'t>(text: &'t str, skip: &[String]) -> Cow<'t, str> {
@@ -324,6 +335,18 @@ mod tests {
             field_of(r#"{"a": [1, {"b": 2}] }"#, "a"),
             Some("[1, {\"b\": 2}]")
         );
+    }
+
+    #[test]
+    fn line_breaks_between_tokens_become_spaces() {
+        let text = "{\n  \"a\": \"x\\ny\",\r\n  \"b\": [\n1]\n}";
+        let line = on_one_line(text);
+        assert!(!line.contains(['\n', '\r']), "{line}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&line).unwrap(),
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+        assert!(matches!(on_one_line(r#"{"a": 1}"#), Cow::Borrowed(_)));
     }
 
     #[test]
