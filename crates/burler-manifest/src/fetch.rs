@@ -464,16 +464,8 @@ impl Pager {
             last_record: self.last_record(&page.records),
         };
         self.next = self.advance(&facts)?;
-        // Records of a body without line breaks have none (the common case: one vectorized
-        // scan a page).
-        if memchr::memchr2(b'\n', b'\r', response.body()).is_some() {
-            let records = page.records.into_iter();
-            return Ok(Some(
-                records
-                    .map(|r| Record::Raw(crate::passthrough::one_line(r)))
-                    .collect(),
-            ));
-        }
+        // A pretty-printed body's line breaks stay in the text: the writer puts every record
+        // passed through on one line.
         Ok(Some(page.records.into_iter().map(Record::Raw).collect()))
     }
 

@@ -78,7 +78,8 @@
 //! constant keys), with no `record_filter` or transformation and a paginator that reads no
 //! `response` template, passes its records through: each page is read in one pass that keeps
 //! every record's JSON text and the paginator's cursor, and the text goes into the RECORD line
-//! as it is (the replication key read from it; a pretty-printed body's line breaks removed). Any other stream parses each page into a tree,
+//! as it is (the replication key read from it; a pretty-printed body's line breaks become
+//! spaces). Any other stream parses each page into a tree,
 //! and so does a pass-through stream for a page whose records are not a list. Both give the
 //! same records (the text as sent, or the same values written by serde_json).
 //! [`Manifest::passthrough_streams`] names the streams that pass records through;

@@ -72,33 +72,6 @@ impl Record {
     }
 }
 
-/// The record's text on one line: a pretty-printed body's line breaks (and the other
-/// whitespace between tokens) removed, since a RECORD line must not break. A JSON string holds
-/// no raw line break, so only the whitespace between tokens goes.
-pub(crate) fn one_line(raw: Box<RawValue>) -> Box<RawValue> {
-    let text = raw.get();
-    if !text.contains(['\n', '\r']) {
-        return raw;
-    }
-    let mut out = String::with_capacity(text.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
-            in_string = c == '"';
-            out.push(c);
-        }
-    }
-    RawValue::from_string(out).unwrap_or(raw)
-}
-
 /// Reads one top-level field of an object, skipping the other values unparsed.
 struct FieldOf<'n>(&'n str);
 
@@ -271,14 +244,5 @@ mod tests {
             assert_eq!(keys(not_plain, true), None, "{not_plain}");
         }
         assert_eq!(keys("$.next[*]", false), None, "a cursor is one value");
-    }
-
-    #[test]
-    fn a_pretty_printed_record_is_put_on_one_line_its_strings_kept() {
-        let raw = |t: &str| RawValue::from_string(t.to_owned()).unwrap();
-        let text = "{\n  \"a b\": \"x \\\" y\",\r\n  \"n\": [1, 2]\n}";
-        assert_eq!(one_line(raw(text)).get(), r#"{"a b":"x \" y","n":[1,2]}"#);
-        let flat = r#"{"a": 1, "b": " "}"#;
-        assert_eq!(one_line(raw(flat)).get(), flat, "no line break: as sent");
     }
 }
