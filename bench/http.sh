@@ -109,12 +109,12 @@ define_readers() {
         [python]="bare Python client (http.client + json.loads)"
         [msdk]="tap-rest-api-msdk $(sed -n 's/^tap-rest-api-msdk==//p' "$ROOT/bench/requirements/$MSDK.txt") (singer-sdk)"
         [seq]="burler tap, sequential (\`prefetch: 0\`)"
-        [pipelined]="burler tap, pipelined (default: \`prefetch: 1\`)"
-        [pipelined2]="burler tap, pipelined (\`prefetch: 2\`)"
+        [pipelined]="burler tap, pipelined (\`prefetch: 1\`)"
+        [pipelined2]="burler tap, pipelined (default: \`prefetch: 2\`)"
         [inflight]="burler tap, $IN_FLIGHT pages in flight (\`in_flight: $IN_FLIGHT\`)"
         [raw-seq]="burler tap, records passed through, sequential"
         [raw-pipelined]="burler tap, records passed through, pipelined (\`prefetch: 1\`)"
-        [raw-pipelined2]="burler tap, records passed through, pipelined (\`prefetch: 2\`)"
+        [raw-pipelined2]="burler tap, records passed through, pipelined (default: \`prefetch: 2\`)"
         [raw-inflight]="burler tap, records passed through, $IN_FLIGHT pages in flight"
     )
     CMDS=(
@@ -123,8 +123,8 @@ define_readers() {
         [python]="$PYTHON $ROOT/bench/peers/http_bare.py $base"
         [msdk]="$VENVS/$MSDK/bin/tap-rest-api-msdk --config $WORK/msdk.json"
         [seq]="$BIN/tap-bench-rest --config $(tap_config seq "$base" ', "prefetch": 0')"
-        [pipelined]="$BIN/tap-bench-rest --config $(tap_config pipelined "$base" '')"
-        [pipelined2]="$BIN/tap-bench-rest --config $(tap_config pipelined2 "$base" ', "prefetch": 2')"
+        [pipelined]="$BIN/tap-bench-rest --config $(tap_config pipelined "$base" ', "prefetch": 1')"
+        [pipelined2]="$BIN/tap-bench-rest --config $(tap_config pipelined2 "$base" '')"
         [inflight]="$BIN/tap-bench-rest --config $(tap_config inflight "$base" ", \"in_flight\": $IN_FLIGHT")"
         [raw-seq]="$BIN/tap-bench-raw --config $WORK/seq.json"
         [raw-pipelined]="$BIN/tap-bench-raw --config $WORK/pipelined.json"
@@ -199,7 +199,7 @@ print_tables() {
     echo "| burler tap | wall s | records/s | × sequential |"
     echo "|---|---:|---:|---:|"
     local mode s
-    for mode in "sequential (\`prefetch: 0\`)|slow-seq" "pipelined (\`prefetch: 1\`)|slow-pipelined" "$IN_FLIGHT pages in flight|slow-inflight"; do
+    for mode in "sequential (\`prefetch: 0\`)|slow-seq" "pipelined (default: \`prefetch: 2\`)|slow-pipelined" "$IN_FLIGHT pages in flight|slow-inflight"; do
         s=${SECS[${mode#*|}]}
         printf '| %s | %.3f | %.0f | %.2f× |\n' "${mode%|*}" "$s" "$(echo "$N / $s" | bc -l)" "$(echo "${SECS[slow-seq]} / $s" | bc -l)"
     done

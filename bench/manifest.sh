@@ -4,7 +4,7 @@
 # read by tap-bench-rest (burler-http, typed records) and by `burler run bench/manifest/events.yaml`
 # (burler-manifest: JSONPath selection, templated requests), both from the same local API, output
 # to /dev/null. The compiled tap runs sequential (`prefetch: 0`, as the manifest runtime fetches
-# one page at a time) and pipelined (its default, `prefetch: 1`). tap-bench-raw is the same
+# one page at a time) and pipelined (its default, `prefetch: 2`). tap-bench-raw is the same
 # compiled tap passing records through as the API sent them (`Box<RawValue>`), what a manifest
 # tap does: the like-for-like comparison. The manifest tap runs twice: as it is (its stream
 # passes records through) and with `BURLER_MANIFEST_PASSTHROUGH=0` (every page parsed into a

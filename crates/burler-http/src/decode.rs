@@ -206,7 +206,8 @@ impl PageShape {
             body
         };
         let mut values = Values::new(self.paths.clone());
-        let mut de = serde_json::Deserializer::from_slice(body);
+        let text = body_text(body)?;
+        let mut de = serde_json::Deserializer::from_str(text);
         let mut walk = Walk {
             sink,
             values: &mut values,
@@ -226,6 +227,26 @@ impl PageShape {
                 error,
             }),
         }
+    }
+}
+
+/// The body as text, checked as UTF-8 once: the decoder then reads it as `str`, so serde_json
+/// does not check every string (or raw record) again, which costs more for short strings than
+/// one pass over the page. A body cut inside a character is the text before it (whose JSON then
+/// ends early: a truncated body); any other invalid byte fails the page (JSON text is UTF-8).
+fn body_text(body: &[u8]) -> Result<&str, DecodeError> {
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok(text),
+        Err(err) if err.error_len().is_none() => {
+            Ok(std::str::from_utf8(&body[..err.valid_up_to()]).unwrap_or_default())
+        }
+        Err(err) => Err(DecodeError {
+            record: None,
+            error: <serde_json::Error as serde::de::Error>::custom(format_args!(
+                "the body is not UTF-8: invalid byte at offset {}",
+                err.valid_up_to()
+            )),
+        }),
     }
 }
 
@@ -760,6 +781,34 @@ mod tests {
             .decode::<Value>(br#"{"data": []} trailing"#)
             .unwrap_err();
         assert!(!err.is_truncated() && err.record.is_none(), "{err}");
+    }
+
+    #[test]
+    fn a_body_is_read_as_utf8_once() {
+        let shape = PageShape::records_at("data");
+        let page = shape
+            .decode::<Item>(
+                "{\"data\": [{\"id\": 1, \"name\": \"caf\u{e9} \u{1F600}\"}]}".as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(page.records[0].name, "caf\u{e9} \u{1F600}");
+        // An invalid byte anywhere fails the page, in a record or not, and is no truncation.
+        for body in [
+            &b"{\"data\": [{\"id\": 1, \"name\": \"caf\xe9\"}]}"[..],
+            &b"{\"note\": \"\xff\", \"data\": []}"[..],
+        ] {
+            let err = shape.decode::<Value>(body).unwrap_err();
+            assert!(!err.is_truncated(), "{err}");
+            assert!(
+                err.to_string().starts_with("the body is not UTF-8"),
+                "{err}"
+            );
+        }
+        // A body cut inside a character is a body cut short.
+        let whole = "{\"data\": [{\"id\": 1, \"name\": \"\u{1F600}\"}]}".as_bytes();
+        let cut = &whole[..whole.iter().position(|&b| b == 0xF0).unwrap() + 2];
+        let err = shape.decode::<Value>(cut).unwrap_err();
+        assert!(err.is_truncated(), "{err}");
     }
 
     #[test]

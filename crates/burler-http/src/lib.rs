@@ -36,7 +36,7 @@
 //! one pass by [`decode::PageShape`]: records go straight into the record type, with no
 //! `serde_json::Value` in between unless `Value` is the record type (streams whose schema is
 //! known only at run time); the values a strategy needs (cursor, next link, total) are read on
-//! the way. A driver task fetches pages ahead of the caller ([`Paged::prefetch`], default 1) and,
+//! the way. A driver task fetches pages ahead of the caller ([`Paged::prefetch`], default 2) and,
 //! for page numbers and offsets, several at once ([`Paged::in_flight`]); records reach the caller
 //! in page order only, so a bookmark taken from written records never passes a page that is not
 //! written. `cargo bench -p burler-http --bench decode` measures the decoder against the old

@@ -4,7 +4,7 @@
 //! `tap-bench-rest`) and records passed through as the API sent them (`Box<RawValue>`, bin
 //! `tap-bench-raw`), the tap a passthrough connector (tap-rest-api-msdk, a manifest) is.
 //!
-//! Config: `{"base_url": "http://127.0.0.1:8080", "prefetch": 1, "in_flight": 4}`. Without a
+//! Config: `{"base_url": "http://127.0.0.1:8080", "prefetch": 2, "in_flight": 4}`. Without a
 //! `base_url` the tap serves the benchmark API ([`crate::api`]) in-process, with `records`
 //! records in pages of `page_size`.
 
@@ -22,7 +22,7 @@ pub struct Config {
     pub base_url: Option<String>,
     /// Records per page the API serves (default 1,000).
     pub page_size: Option<u64>,
-    /// Pages fetched ahead of the page being written (default 1; 0: one page at a time).
+    /// Pages fetched ahead of the page being written (default 2; 0: one page at a time).
     pub prefetch: Option<usize>,
     /// Page requests in flight at once (default 1).
     pub in_flight: Option<usize>,

@@ -406,8 +406,11 @@ impl std::fmt::Debug for Paged {
     }
 }
 
-/// Pages fetched ahead of the one being read, by default.
-pub const DEFAULT_PREFETCH: usize = 1;
+/// Pages fetched ahead of the one being read, by default: two, so that one page can decode
+/// while the next one's request is on the network (for strategies that know page URLs in
+/// advance) or waits for the caller (for the others), with one request at a time. Memory stays at
+/// three pages' bodies and records at most; `prefetch(1)` keeps two, `prefetch(0)` one.
+pub const DEFAULT_PREFETCH: usize = 2;
 
 impl Paged {
     pub(crate) fn new(

@@ -9,6 +9,13 @@
 //! its body is read: when page URLs are known in advance, the next request goes out while the
 //! previous page is still being decoded. Pages after the end of the data, or after an error, are
 //! aborted and never reach the caller.
+//!
+//! Overlap needs the driver to run while the caller works. Tokio puts a task woken from a worker
+//! into that worker's LIFO slot, which no other worker may take, and tells no idle worker: the
+//! driver woken by the caller taking a page (a channel slot freed), or by a fetch task reading
+//! its body (a network slot freed), would wait until that task yields, that is until the page is
+//! written or decoded. So each yields once at that point, and the driver runs at once while the
+//! yielding task goes on from the run queue, where an idle worker takes it.
 
 use super::resume::{self, Credentials};
 use super::{NextPage, Page, PageInfo, Paginator, RawPage};
@@ -50,6 +57,12 @@ impl Plan {
     /// Pages requested but not yet taken by the caller, at most.
     fn window(&self) -> usize {
         self.prefetch.max(self.in_flight).max(1)
+    }
+
+    /// Whether page fetches run on tasks of their own: the driver polls only the oldest fetch,
+    /// so one that may wait behind another needs its own task.
+    fn spawns_fetches(&self) -> bool {
+        self.predictable && self.window() > 1
     }
 
     /// Whether each page waits for the caller to ask for it (no prefetch at all).
@@ -147,7 +160,11 @@ async fn fetch<P: Decode>(
         let request = plan.request_for(&target)?;
         let method = request.method().clone();
         let response = plan.client.execute(request).await;
-        drop(network.take());
+        if network.take().is_some() && plan.spawns_fetches() {
+            // The freed slot woke the driver into this worker's LIFO slot, which no other worker
+            // may take: yield, so the next request goes out before this page is decoded.
+            tokio::task::yield_now().await;
+        }
         let response = response?.error_for_status()?;
         let (url, status, headers, body) = response.into_parts();
         match P::decode(&plan.shape, &body) {
@@ -354,9 +371,7 @@ impl<P: Decode> Driver<P> {
             self.issued += 1;
             let (url, cursor) = (target.url.clone(), target.cursor.clone());
             let future = Box::pin(fetch::<P>(self.plan.clone(), target, self.issued, network));
-            // The driver polls only the oldest fetch: one that may wait behind another runs on
-            // a task of its own.
-            let fetch = if self.predictable && self.plan.window() > 1 {
+            let fetch = if self.plan.spawns_fetches() {
                 Fetch::Spawned(Task(tokio::spawn(future)))
             } else {
                 Fetch::Inline(future)
@@ -445,6 +460,8 @@ enum State<P> {
         _driver: Task<()>,
         demand: Option<Arc<Semaphore>>,
         asked: bool,
+        /// A page received and held over one yield (see [`PageStream::poll_next`]).
+        held: Option<Result<P, HttpError>>,
     },
     Done,
 }
@@ -490,6 +507,7 @@ impl<P: Decode> PageStream<P> {
             _driver: Task(tokio::spawn(driver.run(tx))),
             demand,
             asked: false,
+            held: None,
         };
         None
     }
@@ -509,17 +527,36 @@ impl<P: Decode> Stream for PageStream<P> {
             }
         }
         let State::Running {
-            rx, demand, asked, ..
+            rx,
+            demand,
+            asked,
+            held,
+            ..
         } = &mut this.state
         else {
             return Poll::Ready(None);
         };
+        if let Some(item) = held.take() {
+            if item.is_err() {
+                this.state = State::Done;
+            }
+            return Poll::Ready(Some(item));
+        }
         if let (Some(demand), false) = (demand.as_ref(), *asked) {
             demand.add_permits(1);
             *asked = true;
         }
         match rx.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(item)) if demand.is_none() => {
+                // Taking the page freed a channel slot, which woke the driver into this worker's
+                // LIFO slot, where no other worker may take it: it would wait until the caller
+                // is done with the page. Yield once, so the driver requests the next page now
+                // and the caller goes on from the run queue (on another worker if one is idle).
+                *held = Some(item);
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
             Poll::Ready(Some(item)) => {
                 *asked = false;
                 if item.is_err() {

@@ -122,6 +122,88 @@ async fn prefetch_requests_the_next_page_while_the_caller_holds_this_one() {
     assert_eq!(rest.len(), 4);
 }
 
+/// A caller busy with a page (a sync writing its records, never yielding in between) must not
+/// hold up the request for the next page: taking a page wakes the driver, which must then run on
+/// another worker, not wait behind the caller. The caller runs on a worker, as a tap's syncs do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_page_is_requested_while_a_busy_caller_holds_this_one() {
+    let server = PageServer::start(30, 10, |_| ms(1)).await;
+    let client = client(&server.base);
+    let state = server.state.clone();
+    let seen_while_busy = tokio::spawn(async move {
+        let mut pages = by_page_number(&client, 10).prefetch(1).pages::<Value>();
+        let first = pages.next().await.unwrap().unwrap();
+        assert_eq!(first.number(), 1);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while state.requested().len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(ms(1)); // busy: this worker is not given back
+        }
+        let seen = state.requested();
+        let rest: Vec<Page> = pages.try_collect().await.unwrap();
+        let records: usize = rest.iter().map(|page| page.records().len()).sum();
+        assert_eq!(records, 20, "the pages after the first");
+        seen
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        seen_while_busy,
+        vec![1, 2],
+        "page 2 requested while page 1 was held"
+    );
+}
+
+/// The server of [`the_next_request_goes_out_while_a_page_decodes`], for its records' decoder.
+static DECODING_SERVER: std::sync::OnceLock<std::sync::Arc<PageState>> = std::sync::OnceLock::new();
+
+/// A record whose decoding is slow: record 1 keeps its worker busy until the server has seen the
+/// request for page 2 (or 5 s pass), and says whether it did.
+struct SlowToDecode {
+    saw_the_next_request: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for SlowToDecode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let item = Item::deserialize(d)?;
+        let Some(state) = DECODING_SERVER.get().filter(|_| item.id == 1) else {
+            return Ok(Self {
+                saw_the_next_request: false,
+            });
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while state.requested().len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(ms(1));
+        }
+        Ok(Self {
+            saw_the_next_request: state.requested().len() >= 2,
+        })
+    }
+}
+
+/// With page URLs known in advance and room for two pages ahead, the request for page 2 goes
+/// out as soon as page 1's body is read, while page 1 is still decoding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_request_goes_out_while_a_page_decodes() {
+    let server = PageServer::start(30, 10, |_| ms(1)).await;
+    DECODING_SERVER.set(server.state.clone()).ok().unwrap();
+    let client = client(&server.base);
+    let records: Vec<SlowToDecode> = tokio::spawn(async move {
+        by_page_number(&client, 10)
+            .prefetch(2)
+            .records::<SlowToDecode>()
+            .try_collect()
+            .await
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(records.len(), 30);
+    assert!(
+        records[0].saw_the_next_request,
+        "page 2 requested while page 1 decoded"
+    );
+}
+
 #[tokio::test]
 async fn no_prefetch_fetches_each_page_only_when_asked() {
     let server = PageServer::start(30, 10, |_| ms(1)).await;

@@ -209,7 +209,7 @@ impl PageServer {
 
     /// The page numbers asked for, in arrival order.
     pub fn requests(&self) -> Vec<u64> {
-        self.state.requests.lock().unwrap().clone()
+        self.state.requested()
     }
 
     /// The most requests the server was answering at once.
@@ -224,6 +224,11 @@ impl PageServer {
 }
 
 impl PageState {
+    /// The page numbers asked for, in arrival order.
+    pub fn requested(&self) -> Vec<u64> {
+        self.requests.lock().unwrap().clone()
+    }
+
     /// The body of page `page` (from 1): its records, the total, and `next` while pages remain.
     pub fn body(&self, page: u64) -> String {
         let first = (page.max(1) - 1) * self.per_page + 1;
