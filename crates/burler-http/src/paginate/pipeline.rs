@@ -461,7 +461,7 @@ enum State<P> {
         demand: Option<Arc<Semaphore>>,
         asked: bool,
         /// A page received and held over one yield (see [`PageStream::poll_next`]).
-        held: Option<Result<P, HttpError>>,
+        held: Option<P>,
     },
     Done,
 }
@@ -536,11 +536,8 @@ impl<P: Decode> Stream for PageStream<P> {
         else {
             return Poll::Ready(None);
         };
-        if let Some(item) = held.take() {
-            if item.is_err() {
-                this.state = State::Done;
-            }
-            return Poll::Ready(Some(item));
+        if let Some(page) = held.take() {
+            return Poll::Ready(Some(Ok(page)));
         }
         if let (Some(demand), false) = (demand.as_ref(), *asked) {
             demand.add_permits(1);
@@ -548,12 +545,12 @@ impl<P: Decode> Stream for PageStream<P> {
         }
         match rx.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(item)) if demand.is_none() => {
+            Poll::Ready(Some(Ok(page))) if demand.is_none() => {
                 // Taking the page freed a channel slot, which woke the driver into this worker's
                 // LIFO slot, where no other worker may take it: it would wait until the caller
                 // is done with the page. Yield once, so the driver requests the next page now
                 // and the caller goes on from the run queue (on another worker if one is idle).
-                *held = Some(item);
+                *held = Some(page);
                 cx.waker().wake_by_ref();
                 Poll::Pending
             }

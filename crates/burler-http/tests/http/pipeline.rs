@@ -122,6 +122,16 @@ async fn prefetch_requests_the_next_page_while_the_caller_holds_this_one() {
     assert_eq!(rest.len(), 4);
 }
 
+/// Keeps this worker busy, never yielding to the runtime, until the server has seen `pages`
+/// requests (or 5 s pass); the pages requested by then.
+fn busy_until_requested(state: &PageState, pages: usize) -> Vec<u64> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while state.requested().len() < pages && std::time::Instant::now() < deadline {
+        std::thread::sleep(ms(1));
+    }
+    state.requested()
+}
+
 /// A caller busy with a page (a sync writing its records, never yielding in between) must not
 /// hold up the request for the next page: taking a page wakes the driver, which must then run on
 /// another worker, not wait behind the caller. The caller runs on a worker, as a tap's syncs do.
@@ -134,11 +144,7 @@ async fn the_next_page_is_requested_while_a_busy_caller_holds_this_one() {
         let mut pages = by_page_number(&client, 10).prefetch(1).pages::<Value>();
         let first = pages.next().await.unwrap().unwrap();
         assert_eq!(first.number(), 1);
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while state.requested().len() < 2 && std::time::Instant::now() < deadline {
-            std::thread::sleep(ms(1)); // busy: this worker is not given back
-        }
-        let seen = state.requested();
+        let seen = busy_until_requested(&state, 2);
         let rest: Vec<Page> = pages.try_collect().await.unwrap();
         let records: usize = rest.iter().map(|page| page.records().len()).sum();
         assert_eq!(records, 20, "the pages after the first");
@@ -170,12 +176,8 @@ impl<'de> serde::Deserialize<'de> for SlowToDecode {
                 saw_the_next_request: false,
             });
         };
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while state.requested().len() < 2 && std::time::Instant::now() < deadline {
-            std::thread::sleep(ms(1));
-        }
         Ok(Self {
-            saw_the_next_request: state.requested().len() >= 2,
+            saw_the_next_request: busy_until_requested(state, 2).len() >= 2,
         })
     }
 }
